@@ -1,0 +1,9 @@
+from rest_framework.routers import SimpleRouter
+
+from tasks.views import TaskViewSet
+from users.models import USER_ID_PATTERN
+
+router = SimpleRouter(trailing_slash=False)
+router.register(rf"(?P<user_id>{USER_ID_PATTERN})/tasks", TaskViewSet, basename="task")
+
+urlpatterns = router.urls

@@ -1,0 +1,109 @@
+"""The task endpoints under /api/{user_id}/tasks."""
+
+from django.db import transaction
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.serializers import BaseSerializer
+from rest_framework.utils.urls import replace_query_param
+
+from tasks.models import Task
+from tasks.permissions import IsPathUser
+from tasks.serializers import CompletionSerializer, TaskListQuerySerializer, TaskSerializer
+from tasks.services import tasks_set_completed
+from tasks.sorting import paginate
+
+USER_ID_PARAMETER = OpenApiParameter(
+    "user_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The authenticated user's id: the token's `sub`.",
+    pattern=r"^[A-Za-z0-9_-]{1,64}$",
+)
+NEXT_PAGE_LINK = OpenApiParameter(
+    "Link",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description='Present when more tasks follow: `<absolute URL of the next page>; rel="next"`.',
+)
+TASK_LOCATION = OpenApiParameter(
+    "Location",
+    OpenApiTypes.URI,
+    OpenApiParameter.HEADER,
+    response=[201],
+    description="The absolute URL of the created task.",
+)
+
+
+@extend_schema(parameters=[USER_ID_PARAMETER])
+class TaskViewSet(viewsets.ModelViewSet):
+    """The caller's own tasks: list, create, read, update, delete and complete."""
+
+    serializer_class = TaskSerializer
+    permission_classes = [IsAuthenticated, IsPathUser]
+    pagination_class = None
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> QuerySet[Task]:
+        # The only way into tasks: another user's task does not exist for the caller (404).
+        return Task.objects.filter(user_id=self.request.user.pk)
+
+    def perform_create(self, serializer: BaseSerializer) -> None:
+        serializer.save(user_id=self.request.user.pk)
+
+    @extend_schema(parameters=[TaskListQuerySerializer, NEXT_PAGE_LINK])
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        query = TaskListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        tasks = self.get_queryset()
+        if params["status"] != "all":
+            tasks = tasks.filter(completed=params["status"] == "completed")
+        page = paginate(
+            tasks, sort_name=params["sort"], limit=params["limit"], cursor=params.get("cursor")
+        )
+        headers = {}
+        if page.next_cursor is not None:
+            next_url = replace_query_param(request.build_absolute_uri(), "cursor", page.next_cursor)
+            headers["Link"] = f'<{next_url}>; rel="next"'
+        return Response(TaskSerializer(page.tasks, many=True).data, headers=headers)
+
+    @extend_schema(parameters=[TASK_LOCATION])
+    def create(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.perform_create(serializer)
+        location = reverse(
+            "task-detail",
+            kwargs={"user_id": request.user.pk, "pk": serializer.instance.pk},
+            request=request,
+        )
+        return Response(
+            serializer.data, status=status.HTTP_201_CREATED, headers={"Location": location}
+        )
+
+    def destroy(self, request: Request, *args, **kwargs) -> Response:
+        # One DELETE scoped to the owner, rather than a read and then a delete.
+        deleted, _ = self.get_queryset().filter(pk=kwargs["pk"]).delete()
+        if not deleted:
+            raise exceptions.NotFound()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=CompletionSerializer, responses={200: TaskSerializer})
+    @action(detail=True, methods=["patch"])
+    def complete(self, request: Request, *args, **kwargs) -> Response:
+        """Sets `completed` from the body, or flips it when the body has none."""
+        body = CompletionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            task = self.get_queryset().filter(pk=kwargs["pk"])
+            if not tasks_set_completed(tasks=task, completed=body.validated_data.get("completed")):
+                raise exceptions.NotFound()
+            return Response(TaskSerializer(task.get()).data)

@@ -1,0 +1,96 @@
+"""Errors as RFC 9457 problem details: the one shape every client sees under /api/."""
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+DATABASE_UNAVAILABLE_DETAIL = "The database is unavailable; try again shortly."
+# Neon wakes from scale-to-zero within seconds; a client that waits this long usually succeeds.
+DATABASE_RETRY_AFTER = {"Retry-After": "5"}
+
+logger = logging.getLogger(__name__)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    """A request body over the configured maximum."""
+
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def problem_body(status_code: int, detail: str, errors: Any = None) -> dict[str, Any]:
+    """The problem document for a status, a human-readable detail and optional field errors."""
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status_code).phrase,
+        "status": status_code,
+        "detail": detail,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return body
+
+
+def problem_response(
+    status_code: int, detail: str, *, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    """A plain Django response carrying a problem document, for errors outside DRF's views."""
+    return JsonResponse(
+        problem_body(status_code, detail),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=headers,
+    )
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether an exception means the database could not be reached, not that a query was wrong."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's exception handler, answering every API error as a problem document.
+
+    Returns None for anything unexpected, so that it reaches ProblemDetailsMiddleware,
+    which logs it and answers 500.
+    """
+    if is_database_outage(exc):
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        return Response(
+            problem_body(status.HTTP_503_SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers=DATABASE_RETRY_AFTER,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait) + 1)
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        body = problem_body(exc.status_code, "Invalid input.", errors)
+    else:
+        body = problem_body(exc.status_code, str(exc.detail))
+    return Response(
+        body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
+    )
