@@ -1,12 +1,13 @@
 """DRF authentication by `Authorization: Bearer <JWT>`, the only credential the API reads."""
 
+from django.conf import settings
 from django.http import HttpRequest
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from users import tokens
 from users.models import User
-from users.services import user_get_or_create_external
+from users.services import user_get_for_request, user_get_or_create_external
 
 AUTH_SCHEME = "Bearer"
 
@@ -17,6 +18,11 @@ class IdentityProviderUnavailable(exceptions.APIException):
     status_code = 503
     default_detail = "The identity provider's keys could not be fetched; try again shortly."
     default_code = "identity_provider_unavailable"
+
+    @property
+    def wait(self) -> float:
+        """Seconds until the key set is fetched again: the client's Retry-After."""
+        return settings.JWT_JWKS_MIN_REFETCH_SECONDS
 
 
 class BearerTokenAuthentication(BaseAuthentication):
@@ -42,9 +48,8 @@ class BearerTokenAuthentication(BaseAuthentication):
         except tokens.KeySetUnavailable as exc:
             raise IdentityProviderUnavailable() from exc
 
-        if verified.is_own:
-            user = User.objects.filter(pk=verified.subject).first()
-        else:
+        user = user_get_for_request(user_id=verified.subject)
+        if user is None and not verified.is_own:
             user = user_get_or_create_external(user_id=verified.subject, claims=verified.claims)
         if user is None or not user.is_active:
             raise exceptions.AuthenticationFailed("The token's user does not exist or is inactive.")

@@ -46,7 +46,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=USER_ID_MAX_LENGTH,
         default=new_user_id,
         editable=False,
-        validators=[RegexValidator(rf"^{USER_ID_PATTERN}$")],
+        validators=[RegexValidator(rf"\A{USER_ID_PATTERN}\Z")],
     )
     # Null for a user created from an external token that carried no email (or one that
     # another account already uses): NULLs do not collide under the unique constraint.

@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from users.models import User, normalize_email
 
+DUPLICATE_EMAIL = "A user with this email already exists."
+
 
 class UserSerializer(serializers.ModelSerializer):
     """The current user, as `me` and the token endpoints show it."""
@@ -26,7 +28,7 @@ class RegisterSerializer(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         email = normalize_email(value)
         if User.objects.filter(email=email).exists():
-            raise serializers.ValidationError("A user with this email already exists.")
+            raise serializers.ValidationError(DUPLICATE_EMAIL)
         return email
 
     def validate(self, attrs: dict) -> dict:

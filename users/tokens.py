@@ -25,7 +25,8 @@ ACCESS = "access"
 REFRESH = "refresh"
 # Real tokens are a few hundred bytes; refusing huge ones early bounds the work per request.
 MAX_TOKEN_LENGTH = 8192
-SUBJECT = re.compile(rf"^{USER_ID_PATTERN}$")
+# Matched whole (fullmatch): with `^...$`, a trailing newline would still match.
+SUBJECT = re.compile(USER_ID_PATTERN)
 
 
 class InvalidToken(Exception):
@@ -66,6 +67,11 @@ def issue_tokens(*, user_id: str) -> IssuedTokens:
         ),
         expires_in=int(access_lifetime.total_seconds()),
     )
+
+
+def issue_access_token(*, user_id: str, lifetime: timedelta) -> str:
+    """An access token of the service's own with a chosen lifetime (support and scripts)."""
+    return _own_token(user_id=user_id, token_type=ACCESS, lifetime=lifetime)
 
 
 def _own_token(*, user_id: str, token_type: str, lifetime: timedelta) -> str:
@@ -118,7 +124,7 @@ def _verify_own(token: str, *, expected_type: str) -> VerifiedToken:
     )
     # A refresh token lives for days: it must never pass as an access token, nor the reverse.
     if claims.get("type") != expected_type:
-        raise InvalidToken(f"An {expected_type} token is required.")
+        raise InvalidToken(f"The token's type is not '{expected_type}'.")
     return VerifiedToken(subject=claims["sub"], claims=claims, is_own=True)
 
 
@@ -154,10 +160,12 @@ def _decode(token: str, *, key: Any, algorithm: str, issuer: str, audience: str)
         raise InvalidToken("The token's audience is not accepted.") from exc
     except jwt.MissingRequiredClaimError as exc:
         raise InvalidToken(f"The token has no '{exc.claim}' claim.") from exc
-    except jwt.InvalidTokenError as exc:
+    except jwt.InvalidSignatureError as exc:
         raise InvalidToken("The token's signature is invalid.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidToken("The token is invalid.") from exc
     subject = claims["sub"]
-    if not isinstance(subject, str) or not SUBJECT.match(subject):
+    if not isinstance(subject, str) or not SUBJECT.fullmatch(subject):
         raise InvalidToken("The token's subject is not a valid user id.")
     return claims
 
@@ -167,13 +175,17 @@ class JWKSCache:
 
     An unknown `kid` triggers one refetch (the issuer may have rotated its keys), but never
     more often than JWT_JWKS_MIN_REFETCH_SECONDS, so a stream of made-up `kid`s cannot turn
-    the service into a client hammering the issuer.
+    the service into a client hammering the issuer. Fetches are serialized by a lock, so
+    concurrent requests that miss the cache wait for one fetch instead of starting their own.
     """
 
     def __init__(self, url: str) -> None:
         self.url = url
         self._keys: dict[str, jwt.PyJWK] = {}
+        # Staleness counts from the last fetch that succeeded; the refetch rate from the
+        # last attempt, so that an issuer that is down is retried, but not hammered.
         self._fetched_at: float | None = None
+        self._attempted_at: float | None = None
         self._lock = threading.Lock()
 
     def key_for(self, kid: str | None) -> jwt.PyJWK:
@@ -199,32 +211,44 @@ class JWKSCache:
     def _refresh(self) -> None:
         now = time.monotonic()
         if (
-            self._fetched_at is not None
-            and now - self._fetched_at < settings.JWT_JWKS_MIN_REFETCH_SECONDS
+            self._attempted_at is not None
+            and now - self._attempted_at < settings.JWT_JWKS_MIN_REFETCH_SECONDS
         ):
             if not self._keys:
                 raise KeySetUnavailable("the last fetch failed moments ago")
             return
+        self._attempted_at = now
+        try:
+            self._keys = self._fetch()
+        except KeySetUnavailable:
+            if self._keys:
+                return  # Keep trusting the keys we have until the issuer answers again.
+            raise
+        self._fetched_at = now
+
+    def _fetch(self) -> dict[str, jwt.PyJWK]:
         try:
             with urllib.request.urlopen(  # noqa: S310 - the URL comes from configuration
                 self.url, timeout=settings.JWT_JWKS_TIMEOUT_SECONDS
             ) as response:
-                key_set = jwt.PyJWKSet.from_dict(json.load(response))
+                document = json.load(response)
+            if not isinstance(document, dict):
+                raise ValueError("the key set is not a JSON object")
+            key_set = jwt.PyJWKSet.from_dict(document)
         except (OSError, ValueError, jwt.PyJWKSetError) as exc:
-            if self._keys:
-                return  # Keep trusting the keys we have until the issuer answers again.
             raise KeySetUnavailable(str(exc)) from exc
-        finally:
-            self._fetched_at = now
-        self._keys = {key.key_id: key for key in key_set.keys if key.key_id}
+        return {key.key_id: key for key in key_set.keys if isinstance(key.key_id, str)}
 
 
 _jwks_caches: dict[str, JWKSCache] = {}
+_jwks_caches_lock = threading.Lock()
 
 
 def jwks_cache() -> JWKSCache:
     """The process-wide key cache for the configured JWKS URL."""
     url = settings.JWT_JWKS_URL
-    if url not in _jwks_caches:
-        _jwks_caches[url] = JWKSCache(url)
-    return _jwks_caches[url]
+    # Two threads creating a cache for the same URL at once would each fetch the key set.
+    with _jwks_caches_lock:
+        if url not in _jwks_caches:
+            _jwks_caches[url] = JWKSCache(url)
+        return _jwks_caches[url]

@@ -1,6 +1,7 @@
 """Registration, login, token refresh and the current user."""
 
 from django.contrib.auth import authenticate
+from django.db import IntegrityError
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
@@ -8,10 +9,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from todo_project.throttles import ClientAddressThrottle
 from users import tokens
 from users.authentication import AUTH_SCHEME
-from users.models import User
+from users.models import User, normalize_email
 from users.serializers import (
+    DUPLICATE_EMAIL,
     LoginSerializer,
     RefreshSerializer,
     RegisterSerializer,
@@ -41,6 +44,8 @@ class TokenEndpoint(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    # Guessing passwords and mass sign-ups are limited per client address.
+    throttle_classes = [ClientAddressThrottle]
 
     def get_authenticate_header(self, request: Request) -> str:
         # Wrong credentials answer 401 with a challenge, as the contract's other 401s do.
@@ -54,7 +59,12 @@ class RegisterView(TokenEndpoint):
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_register(**serializer.validated_data)
+        try:
+            user = user_register(**serializer.validated_data)
+        except IntegrityError as exc:
+            # Two sign-ups with one email at once: both passed the serializer's check, and
+            # the unique constraint stopped the second.
+            raise exceptions.ValidationError({"email": [DUPLICATE_EMAIL]}) from exc
         return token_pair_response(user, status_code=status.HTTP_201_CREATED)
 
 
@@ -67,7 +77,7 @@ class LoginView(TokenEndpoint):
         serializer.is_valid(raise_exception=True)
         user = authenticate(
             request,
-            email=serializer.validated_data["email"].strip().lower(),
+            email=normalize_email(serializer.validated_data["email"]),
             password=serializer.validated_data["password"],
         )
         if user is None:
@@ -86,7 +96,7 @@ class RefreshView(TokenEndpoint):
             verified = tokens.verify_refresh_token(serializer.validated_data["refresh"])
         except tokens.InvalidToken as exc:
             raise exceptions.AuthenticationFailed(str(exc)) from exc
-        user = User.objects.filter(pk=verified.subject, is_active=True).first()
+        user = User.objects.filter(pk=verified.subject, is_active=True).order_by().first()
         if user is None:
             raise exceptions.AuthenticationFailed("The token's user does not exist or is inactive.")
         return token_pair_response(user)
@@ -97,4 +107,6 @@ class MeView(APIView):
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(request.user).data)
+        # Authentication loads only what authorizing needs; the profile is read here.
+        user = User.objects.get(pk=request.user.pk)
+        return Response(UserSerializer(user).data)

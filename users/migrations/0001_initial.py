@@ -39,7 +39,9 @@ class Migration(migrations.Migration):
                         max_length=64,
                         primary_key=True,
                         serialize=False,
-                        validators=[django.core.validators.RegexValidator("^[A-Za-z0-9_-]{1,64}$")],
+                        validators=[
+                            django.core.validators.RegexValidator("\\A[A-Za-z0-9_-]{1,64}\\Z")
+                        ],
                     ),
                 ),
                 ("email", models.EmailField(blank=True, max_length=254, null=True, unique=True)),

@@ -4,7 +4,7 @@ from users.models import User
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A registered user whose password is `password` followed by its email."""
+    """A registered user whose password is "correct-horse-battery"."""
 
     class Meta:
         model = User
