@@ -1,5 +1,7 @@
 """Shapes of tasks and of the list's query parameters, with the contract's field rules."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
@@ -44,6 +46,18 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"]
         read_only_fields = ["id", "user_id", "created_at", "updated_at"]
+
+    def update(self, instance: Task, validated_data: dict[str, Any]) -> Task:
+        """Writes only the fields sent, so that a change made meanwhile to another field survives.
+
+        A full save would write back every field as read moments before (a rename would reopen
+        a task completed meanwhile), and would re-insert a task deleted meanwhile where this
+        save fails instead.
+        """
+        for field, value in validated_data.items():
+            setattr(instance, field, value)
+        instance.save(update_fields=[*validated_data, "updated_at"])
+        return instance
 
 
 class CompletionSerializer(serializers.Serializer):

@@ -29,7 +29,7 @@ class ProblemDetailsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
         if declared_body_size(request) > settings.MAX_REQUEST_BODY_BYTES:
             return problem_response(
@@ -49,7 +49,7 @@ class ProblemDetailsMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not request.path.startswith(API_PREFIX):
+        if not request.path_info.startswith(API_PREFIX):
             return None
         if is_database_outage(exception):
             logger.warning("database unavailable: %s", exception.__class__.__name__)
