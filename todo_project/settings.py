@@ -42,6 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it times the whole request and logs the response the client gets.
+    "todo_project.request_log.RequestLogMiddleware",
     "todo_project.middleware.ProblemDetailsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -77,7 +79,8 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------
 # https://github.com/jazzband/dj-database-url
 # Neon: put `?sslmode=require` on DATABASE_URL; with its pooled (PgBouncer) endpoint also
-# set DATABASE_POOLED=true.
+# set DATABASE_POOLED=true, and give migrations the direct endpoint as DATABASE_DIRECT_URL
+# (the Procfile's release step swaps it in: schema changes must not go through PgBouncer).
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -150,10 +153,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "todo_project.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "todo_project.problems.problem_exception_handler",
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_CLASSES": ["todo_project.throttles.UserThrottle"],
+    # Proxies in front of the service that append to X-Forwarded-For: the client address
+    # the auth throttle counts is the one the outermost trusted proxy saw.
+    "NUM_PROXIES": env.int("TRUSTED_PROXY_COUNT", default=0),
+}
+
+# Requests allowed per window: "count/s|min|hour|day". Counted in the cache (Redis when
+# REDIS_URL is set, so all workers share the count).
+THROTTLE_RATES = {
+    "auth": env("THROTTLE_AUTH_RATE", default="20/min"),
+    "user": env("THROTTLE_USER_RATE", default="1200/min"),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -165,6 +180,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The enums' values speak for themselves; "`title` - title" lines add nothing.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
 }
 
 # --- Tokens ---------------------------------------------------------------------------
@@ -199,24 +216,41 @@ CORS_EXPOSE_HEADERS = ["Link", "Location", "Retry-After", "X-Request-ID"]
 # --- Security behind a TLS-terminating proxy ------------------------------------------
 # https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/
 
+# SECURE_SSL=true says a proxy terminates TLS in front of the service; local runs leave it off.
 SECURE_SSL = env.bool("SECURE_SSL", default=False)
 if SECURE_SSL:
+    # Trusted only because the proxy overwrites X-Forwarded-Proto on every request; a client
+    # that could set it would pass plain HTTP off as HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^health$", r"^ready$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    # The header only consents to preloading; the domain joins the list when its owner
+    # submits the registrable domain at https://hstspreload.org.
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Logging --------------------------------------------------------------------------
 
+# Every request logs one line (todo_project.request_log) with a request id that is also
+# returned as X-Request-ID. LOG_FORMAT "json" writes one JSON object per line for the
+# platform's log search; "text" is for people reading a terminal.
+
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json", choices=["json", "text"])
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "todo_project.request_log.JSONFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's defaults give its logger a console handler of its own (with DEBUG on):
+    # its records go through the root handler instead, once, in LOG_FORMAT.
+    "loggers": {"django": {"handlers": [], "level": LOG_LEVEL}},
 }
