@@ -199,4 +199,9 @@ def jwks_server(signing_key: SigningKey, settings) -> Iterator[JWKSServer]:
 
 def own_token(**claims: Any) -> str:
     """A token signed with the service's own key, with exactly the claims given."""
-    return jwt.encode(claims, settings.JWT_SIGNING_KEY, algorithm=tokens.OWN_ALGORITHM)
+    return jwt.encode(
+        claims,
+        settings.JWT_SIGNING_KEY,
+        algorithm=tokens.OWN_ALGORITHM,
+        headers={"kid": tokens.OWN_KEY_ID},
+    )

@@ -345,7 +345,12 @@ def test_a_malformed_authorization_header_answers_401(api_client, authorization)
 
 
 def test_a_token_signed_with_another_key_answers_401(api_client, user):
-    token = jwt.encode(own_claims(user), "another-key-of-32-bytes-or-more!!", algorithm="HS256")
+    token = jwt.encode(
+        own_claims(user),
+        "another-key-of-32-bytes-or-more!!",
+        algorithm="HS256",
+        headers={"kid": tokens.OWN_KEY_ID},
+    )
 
     response = api_client.get(ME, **bearer(token))
 
