@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
-from rest_framework.response import Response
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -41,11 +40,20 @@ def problem_body(status_code: int, detail: str, errors: Any = None) -> dict[str,
 
 
 def problem_response(
-    status_code: int, detail: str, *, headers: dict[str, str] | None = None
+    status_code: int,
+    detail: str,
+    *,
+    errors: Any = None,
+    headers: dict[str, str] | None = None,
 ) -> JsonResponse:
-    """A plain Django response carrying a problem document, for errors outside DRF's views."""
+    """A response carrying a problem document.
+
+    A plain Django response even inside DRF's views: DRF would render an error with the
+    view's negotiated renderer (YAML for the schema, HTML for the docs), and problem
+    documents are JSON whatever the view speaks.
+    """
     return JsonResponse(
-        problem_body(status_code, detail),
+        problem_body(status_code, detail, errors),
         status=status_code,
         content_type=PROBLEM_CONTENT_TYPE,
         headers=headers,
@@ -57,7 +65,7 @@ def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
-def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> JsonResponse | None:
     """DRF's exception handler, answering every API error as a problem document.
 
     Returns None for anything unexpected, so that it reaches ProblemDetailsMiddleware,
@@ -65,11 +73,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     """
     if is_database_outage(exc):
         logger.warning("database unavailable: %s", exc.__class__.__name__)
-        return Response(
-            problem_body(status.HTTP_503_SERVICE_UNAVAILABLE, DATABASE_UNAVAILABLE_DETAIL),
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        return problem_response(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            DATABASE_UNAVAILABLE_DETAIL,
             headers=DATABASE_RETRY_AFTER,
-            content_type=PROBLEM_CONTENT_TYPE,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -88,9 +95,5 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        body = problem_body(exc.status_code, "Invalid input.", errors)
-    else:
-        body = problem_body(exc.status_code, str(exc.detail))
-    return Response(
-        body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE
-    )
+        return problem_response(exc.status_code, "Invalid input.", errors=errors, headers=headers)
+    return problem_response(exc.status_code, str(exc.detail), headers=headers)

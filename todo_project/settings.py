@@ -103,7 +103,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 
 # --- Cache ----------------------------------------------------------------------------
-# Throttle counters and the JWKS live here; Redis shares them between workers.
+# Throttle counters and the active-user marks live here; Redis shares them between workers.
 
 REDIS_URL = env("REDIS_URL", default="")
 CACHES = {
@@ -182,7 +182,15 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # The enums' values speak for themselves; "`title` - title" lines add nothing.
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    # Staff reach closed docs with their admin session; API clients with their token.
+    "SERVE_PERMISSIONS": ["todo_project.permissions.DocsAccess"],
+    "SERVE_AUTHENTICATION": [
+        "users.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
 }
+# The OpenAPI document and Swagger UI: public, or (false) for staff only.
+API_DOCS_PUBLIC = env.bool("API_DOCS_PUBLIC", default=True)
 
 # --- Tokens ---------------------------------------------------------------------------
 # The service's own tokens are HS256, signed with JWT_SIGNING_KEY and issued as
