@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import ngettext
 
+from tasks.filters import ContainsAllTags
 from tasks.models import Task
 from tasks.services import tasks_set_completed
 from users.models import User
@@ -40,16 +43,28 @@ class EstimatedCountPaginator(Paginator):
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
-    """Every user's tasks, for staff: search by title or owner, bulk completion."""
+    """Every user's tasks, for staff: search by title, tag or owner, bulk completion."""
 
-    list_display = ["title", "user", "completed", "created_at", "updated_at"]
-    list_filter = ["completed", "created_at", "updated_at"]
-    # The owner's email and id are searched in get_search_results.
+    list_display = [
+        "title",
+        "user",
+        "completed",
+        "priority",
+        "tags",
+        "due_at",
+        "completed_at",
+        "created_at",
+        "updated_at",
+    ]
+    list_filter = ["completed", "priority", "due_at", "completed_at", "created_at", "updated_at"]
+    # Tags and the owner's email and id are searched in get_search_results.
     search_fields = ["title"]
-    search_help_text = "Words of the title, or an owner's email or id (or part of it)."
+    search_help_text = "Words of the title, a tag, or an owner's email or id (or part of it)."
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
-    readonly_fields = ["created_at", "updated_at"]
+    # Tags are shown, not edited: the API's rules (lower-cased, distinct, at most 20 of at most
+    # 50 characters) are its serializer's.
+    readonly_fields = ["tags", "completed_at", "created_at", "updated_at"]
     actions = ["mark_completed", "mark_pending"]
     paginator = EstimatedCountPaginator
     # The "N total" beside a filtered count would be a COUNT(*) of the whole table.
@@ -58,18 +73,26 @@ class TaskAdmin(admin.ModelAdmin):
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Task], search_term: str
     ) -> tuple[QuerySet[Task], bool]:
-        """Tasks whose title has every word searched for, or whose owner matches the term.
+        """Tasks whose title has every word searched for, that carry the term as a tag, or whose
+        owner matches the term.
 
         Owners are found among the users first and their tasks then picked by owner: the
         `user__email` search field would join every task to its owner to test it, which at
         100k tasks is twice the cost of a search.
         """
         by_title, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        owner_term = search_term.strip()
-        if not owner_term:
+        term = search_term.strip()
+        if not term:
             return by_title, may_have_duplicates
-        owners = User.objects.filter(Q(email__icontains=owner_term) | Q(id__icontains=owner_term))
-        return by_title | queryset.filter(user__in=owners), may_have_duplicates
+        owners = User.objects.filter(Q(email__icontains=term) | Q(id__icontains=term))
+        by_tag = queryset.filter(ContainsAllTags(F("tags"), [term.lower()]))
+        return by_title | by_tag | queryset.filter(user__in=owners), may_have_duplicates
+
+    def save_model(self, request: HttpRequest, obj: Task, form: ModelForm, change: bool) -> None:
+        # completed_at follows `completed` here as it does through the API.
+        if "completed" in form.changed_data:
+            obj.completed_at = timezone.now() if obj.completed else None
+        super().save_model(request, obj, form, change)
 
     @admin.action(description="Mark selected tasks completed", permissions=["change"])
     def mark_completed(self, request: HttpRequest, queryset: QuerySet[Task]) -> None:

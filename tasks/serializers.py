@@ -1,10 +1,20 @@
 """Shapes of tasks and of the list's query parameters, with the contract's field rules."""
 
+from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from tasks.models import DESCRIPTION_MAX_LENGTH, TITLE_MAX_LENGTH, Task
+from tasks.models import (
+    DESCRIPTION_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TAGS_MAX_COUNT,
+    TITLE_MAX_LENGTH,
+    Priority,
+    Task,
+)
+from tasks.services import completed_at_after
 from tasks.sorting import DEFAULT_SORT, SORTS
 
 
@@ -26,6 +36,84 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
+class PriorityField(serializers.ChoiceField):
+    """A priority by name (`none`, `low`, `medium`, `high`), stored as its rank."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(choices=Priority.labels, **kwargs)
+
+    def to_internal_value(self, data: object) -> Priority:
+        return Priority[super().to_internal_value(data).upper()]
+
+    def to_representation(self, value: int) -> str:
+        return Priority(value).label
+
+
+class OffsetDateTimeField(serializers.DateTimeField):
+    """An RFC 3339 date-time that carries its offset from UTC; a local time alone is refused.
+
+    Without an offset the instant is unknown: the client's zone is not the service's.
+    """
+
+    default_error_messages = {
+        "naive": "Datetime has no offset from UTC: add one, such as Z or +02:00.",
+    }
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class FlatListField(serializers.ListField):
+    """A list whose item errors read "Item 2: ..." instead of nesting under the index.
+
+    The contract's `errors` maps each field to a list of messages, nothing deeper.
+    """
+
+    def run_child_validation(self, data: list[object]) -> list[Any]:
+        try:
+            return super().run_child_validation(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(
+                [
+                    f"Item {index}: {message}"
+                    for index, messages in exc.detail.items()
+                    for message in messages
+                ]
+            ) from exc
+
+
+class TagListField(FlatListField):
+    """Tags: each trimmed, 1 to 50 characters, lower-cased; duplicates dropped, order kept.
+
+    At most 20 distinct tags: the bound is checked after duplicates are dropped.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            child=StrictCharField(max_length=TAG_MAX_LENGTH),
+            max_length=TAGS_MAX_COUNT,
+            **kwargs,
+        )
+
+    def to_internal_value(self, data: object) -> list[str]:
+        return list(dict.fromkeys(tag.lower() for tag in super().to_internal_value(data)))
+
+
+class CommaSeparatedListField(FlatListField):
+    """A query parameter given several times, or once with comma-separated values, or both."""
+
+    def get_value(self, dictionary: Any) -> list[str] | type[serializers.empty]:
+        values = [
+            value
+            for parameter in dictionary.getlist(self.field_name)
+            for value in parameter.split(",")
+            if value
+        ]
+        return values or serializers.empty
+
+
 class TaskSerializer(serializers.ModelSerializer):
     """A task as clients read and write it; the owner always comes from the token."""
 
@@ -41,22 +129,65 @@ class TaskSerializer(serializers.ModelSerializer):
         help_text="At most 1000 characters, kept as written.",
     )
     completed = StrictBooleanField(required=False)
+    priority = PriorityField(required=False, help_text="Default `none`.")
+    tags = TagListField(
+        required=False,
+        help_text=(
+            "At most 20; each trimmed, 1 to 50 characters; lower-cased, duplicates dropped, "
+            "order kept."
+        ),
+    )
+    due_at = OffsetDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="RFC 3339 with an offset from UTC, such as Z; returned in UTC.",
+    )
+    completed_at = serializers.DateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="When the task was completed; null while it is pending.",
+    )
 
     class Meta:
         model = Task
-        fields = ["id", "user_id", "title", "description", "completed", "created_at", "updated_at"]
-        read_only_fields = ["id", "user_id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "user_id",
+            "title",
+            "description",
+            "completed",
+            "priority",
+            "tags",
+            "due_at",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "user_id", "completed_at", "created_at", "updated_at"]
+
+    def create(self, validated_data: dict[str, Any]) -> Task:
+        if validated_data.get("completed"):
+            validated_data["completed_at"] = timezone.now()
+        return super().create(validated_data)
 
     def update(self, instance: Task, validated_data: dict[str, Any]) -> Task:
         """Writes only the fields sent, so that a change made meanwhile to another field survives.
 
         A full save would write back every field as read moments before (a rename would reopen
         a task completed meanwhile), and would re-insert a task deleted meanwhile where this
-        save fails instead.
+        save fails instead. `completed_at` follows `completed` in the same UPDATE, judged
+        from the row as it is then, not as it was read.
         """
         for field, value in validated_data.items():
             setattr(instance, field, value)
-        instance.save(update_fields=[*validated_data, "updated_at"])
+        update_fields = [*validated_data, "updated_at"]
+        if "completed" in validated_data:
+            instance.completed_at = completed_at_after(completed=validated_data["completed"])
+            update_fields.append("completed_at")
+        instance.save(update_fields=update_fields)
+        if "completed" in validated_data:
+            # The UPDATE computed it in the database: read back what it wrote.
+            instance.refresh_from_db(fields=["completed_at"])
         return instance
 
 
@@ -64,6 +195,13 @@ class CompletionSerializer(serializers.Serializer):
     """The optional body of the completion toggle: without `completed`, the state flips."""
 
     completed = StrictBooleanField(required=False)
+
+
+class TagCountSerializer(serializers.Serializer):
+    """One of the caller's tags and how many of their tasks carry it."""
+
+    tag = serializers.CharField()
+    count = serializers.IntegerField(min_value=1)
 
 
 class TaskListQuerySerializer(serializers.Serializer):
@@ -76,9 +214,44 @@ class TaskListQuerySerializer(serializers.Serializer):
         choices=list(SORTS),
         default=DEFAULT_SORT,
         required=False,
-        help_text="`-` is descending; ties are broken by id in the same direction.",
+        help_text=(
+            "`-` is descending; ties are broken by id in the same direction. `due` and `-due` "
+            "put tasks without a due date last; `-priority` is high first."
+        ),
     )
     limit = serializers.IntegerField(min_value=1, max_value=500, default=100, required=False)
     cursor = serializers.CharField(
         required=False, help_text="The opaque value from the previous page's `next` link."
+    )
+    q = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text=(
+            "Words separated by spaces; a task matches when each word is in its title or its "
+            "description, whatever the case."
+        ),
+    )
+    priority = CommaSeparatedListField(
+        child=PriorityField(),
+        required=False,
+        help_text="One or several, repeated or comma-separated: tasks of any of them.",
+    )
+    tag = TagListField(
+        required=False,
+        help_text="Repeated for several: tasks carrying every tag given, whatever the case.",
+    )
+    due_after = OffsetDateTimeField(
+        required=False, help_text="Tasks due at or after this RFC 3339 date-time (with offset)."
+    )
+    due_before = OffsetDateTimeField(
+        required=False, help_text="Tasks due strictly before this RFC 3339 date-time (with offset)."
+    )
+    overdue = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "`true`: pending tasks whose due date has passed. `false`: every other task "
+            "(completed, due later, or without a due date)."
+        ),
     )

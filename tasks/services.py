@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from itertools import accumulate, islice
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db import connections, transaction
+from django.db.models import Case, Count, Expression, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from tasks.models import Task
+from tasks.models import Priority, Task
 from users.models import User
 
 
@@ -21,14 +21,63 @@ def tasks_set_completed(*, tasks: QuerySet[Task], completed: bool | None) -> int
     """Marks the tasks completed or pending, or flips each one when `completed` is None.
 
     One UPDATE, so concurrent toggles of a task never overwrite each other: N toggles end
-    in the state N implies. Returns how many tasks changed.
+    in the state N implies. `completed_at` changes in the same UPDATE. Returns how many
+    tasks changed.
     """
     new_state = (
         Case(When(completed=True, then=Value(False)), default=Value(True))
         if completed is None
         else Value(completed)
     )
-    return tasks.update(completed=new_state, updated_at=timezone.now())
+    return tasks.update(
+        completed=new_state,
+        completed_at=completed_at_after(completed=completed),
+        updated_at=timezone.now(),
+    )
+
+
+def completed_at_after(*, completed: bool | None) -> Expression:
+    """`completed_at` for the UPDATE that sets `completed` (or flips it, when None).
+
+    Now for a task that becomes completed, its original time for one completed already, and
+    null for one reopened. Read from the row as the UPDATE finds it, so that a concurrent
+    change cannot leave a completed task without its time.
+    """
+    now = Value(timezone.now())
+    if completed is None:
+        return Case(When(completed=True, then=Value(None)), default=now)
+    if completed:
+        return Case(When(completed=True, then=F("completed_at")), default=now)
+    return Value(None)
+
+
+@dataclass(frozen=True)
+class TagCount:
+    """A tag and how many of a user's tasks carry it."""
+
+    tag: str
+    count: int
+
+
+# One statement per database: expanding a JSON array into rows is vendor-specific SQL.
+_TAG_COUNTS_SQL = {
+    "postgresql": """
+        SELECT tag, COUNT(*) FROM tasks_task, jsonb_array_elements_text(tags) AS tag
+        WHERE user_id = %s GROUP BY tag ORDER BY COUNT(*) DESC, tag
+    """,
+    "sqlite": """
+        SELECT tag.value, COUNT(*) FROM tasks_task, json_each(tasks_task.tags) AS tag
+        WHERE user_id = %s GROUP BY tag.value ORDER BY COUNT(*) DESC, tag.value
+    """,
+}
+
+
+def task_tags_count(*, user_id: str) -> list[TagCount]:
+    """The user's tags, each with how many of their tasks carry it, most used first."""
+    connection = connections[Task.objects.db]
+    with connection.cursor() as cursor:
+        cursor.execute(_TAG_COUNTS_SQL[connection.vendor], [user_id])
+        return [TagCount(tag=tag, count=count) for tag, count in cursor.fetchall()]
 
 
 # --- Demo data ------------------------------------------------------------------------
@@ -69,6 +118,15 @@ _DESCRIPTIONS = (
     "", "", "", "", "Ask Sam for the details.", "Check the shared folder first.",
     "Low priority.", "Needs the receipt.", "Remember the discount code.",
 )  # fmt: skip
+_TAGS = (
+    "home", "work", "errands", "finance", "health", "family", "travel", "shopping",
+    "urgent", "someday", "reading", "car",
+)  # fmt: skip
+# Most tasks have no priority and a tag or none; about half have a due date.
+_PRIORITY_WEIGHTS = {Priority.NONE: 50, Priority.LOW: 20, Priority.MEDIUM: 20, Priority.HIGH: 10}
+_TAG_COUNT_WEIGHTS = {0: 40, 1: 35, 2: 18, 3: 7}
+_DUE_SHARE = 0.5
+_DUE_WITHIN = timedelta(days=30)
 
 
 class RealUsersPresent(Exception):
@@ -102,7 +160,8 @@ def demo_data_seed(
 
     Demo users have emails under @demo.invalid and unusable passwords. Tasks are spread
     unevenly (many light users, a few heavy ones), created over the 90 days before
-    DEMO_REFERENCE_TIME, older ones more often completed. With `heavy_user_tasks`, one more
+    DEMO_REFERENCE_TIME, older ones more often completed, with priorities, tags from a small
+    vocabulary and (about half of them) due dates. With `heavy_user_tasks`, one more
     user (heavy@demo.invalid) gets that many tasks. `on_progress(done, total)` follows the
     tasks inserted. Refuses (RealUsersPresent) a database with other users, unless
     `alongside_real_users`.
@@ -163,13 +222,21 @@ def _demo_user(rng: random.Random, password: str, *, number: int, email: str | N
 
 def _demo_task(rng: random.Random, owner_id: str) -> Task:
     age = DEMO_TASK_SPAN * rng.random()
+    created_at = DEMO_REFERENCE_TIME - age
     title = f"{rng.choice(_TITLE_VERBS)} {rng.choice(_TITLE_OBJECTS)} {rng.choice(_TITLE_WHEN)}"
+    completed = rng.random() < 0.2 + 0.6 * (age / DEMO_TASK_SPAN)
+    (tag_count,) = rng.choices(list(_TAG_COUNT_WEIGHTS), weights=_TAG_COUNT_WEIGHTS.values())
+    (priority,) = rng.choices(list(_PRIORITY_WEIGHTS), weights=_PRIORITY_WEIGHTS.values())
     return Task(
         user_id=owner_id,
         title=title.strip(),
         description=rng.choice(_DESCRIPTIONS),
-        completed=rng.random() < 0.2 + 0.6 * (age / DEMO_TASK_SPAN),
-        created_at=DEMO_REFERENCE_TIME - age,
+        completed=completed,
+        completed_at=created_at + age * rng.random() if completed else None,
+        priority=priority,
+        tags=rng.sample(_TAGS, k=tag_count),
+        due_at=created_at + _DUE_WITHIN * rng.random() if rng.random() < _DUE_SHARE else None,
+        created_at=created_at,
     )
 
 

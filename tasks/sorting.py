@@ -2,7 +2,8 @@
 
 A cursor holds the sort key and id of the last task served, signed by the service. The next
 page starts strictly after that pair, so tasks created or deleted meanwhile neither repeat nor
-skip others.
+skip others. Tasks without a due date come last in both due sorts: their cursor holds a
+null, and the page after it continues among them by id.
 """
 
 from dataclasses import dataclass
@@ -10,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core import signing
-from django.db.models import Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 from rest_framework.exceptions import ValidationError
 
 from tasks.models import Task
@@ -18,15 +19,23 @@ from tasks.models import Task
 
 @dataclass(frozen=True)
 class Sort:
-    """One of the list's orders: a task field, then id, both in one direction."""
+    """One of the list's orders: a task field, then id, both in one direction.
+
+    A nullable field puts its nulls last in either direction.
+    """
 
     field: str
     descending: bool
+    nullable: bool = False
 
     @property
-    def order_by(self) -> list[str]:
-        prefix = "-" if self.descending else ""
-        return [f"{prefix}{self.field}", f"{prefix}id"]
+    def order_by(self) -> list[OrderBy]:
+        # nulls_last=None leaves the database's default: no NULLS clause, as for NOT NULL fields.
+        nulls_last = True if self.nullable else None
+        return [
+            OrderBy(F(self.field), descending=self.descending, nulls_last=nulls_last),
+            OrderBy(F("id"), descending=self.descending),
+        ]
 
     def after(self, value: Any, task_id: int) -> Q:
         """Tasks strictly after (value, id) in this order.
@@ -35,9 +44,13 @@ class Sort:
         the cursor instead of filtering its way there from the first task.
         """
         op = "lt" if self.descending else "gt"
-        return Q(**{f"{self.field}__{op}e": value}) & (
+        if value is None:
+            # Among the nulls, which come last: only ids remain to order them.
+            return Q(**{f"{self.field}__isnull": True, f"id__{op}": task_id})
+        after = Q(**{f"{self.field}__{op}e": value}) & (
             Q(**{f"{self.field}__{op}": value}) | Q(**{self.field: value, f"id__{op}": task_id})
         )
+        return after | Q(**{f"{self.field}__isnull": True}) if self.nullable else after
 
 
 SORTS = {
@@ -47,9 +60,14 @@ SORTS = {
     "-updated": Sort("updated_at", descending=True),
     "title": Sort("title", descending=False),
     "-title": Sort("title", descending=True),
+    "due": Sort("due_at", descending=False, nullable=True),
+    "-due": Sort("due_at", descending=True, nullable=True),
+    # By rank: `-priority` is high first.
+    "priority": Sort("priority", descending=False),
+    "-priority": Sort("priority", descending=True),
 }
 DEFAULT_SORT = "-created"
-DATETIME_FIELDS = {"created_at", "updated_at"}
+DATETIME_FIELDS = {"created_at", "updated_at", "due_at"}
 CURSOR_SALT = "tasks.sorting.cursor"
 
 
@@ -63,16 +81,25 @@ class Page:
 
 def paginate(tasks: QuerySet[Task], *, sort_name: str, limit: int, cursor: str | None) -> Page:
     """The page of `tasks` in the named sort that starts after the cursor."""
-    sort = SORTS[sort_name]
-    if cursor is not None:
-        value, task_id = decode_cursor(cursor, sort_name=sort_name)
-        tasks = tasks.filter(sort.after(value, task_id))
-    # One row more than the page tells whether another page follows, without a COUNT.
-    rows = list(tasks.order_by(*sort.order_by)[: limit + 1])
+    rows = list(page_query(tasks, sort_name=sort_name, limit=limit, cursor=cursor))
     if len(rows) <= limit:
         return Page(tasks=rows, next_cursor=None)
     last = rows[limit - 1]
     return Page(tasks=rows[:limit], next_cursor=encode_cursor(last, sort_name=sort_name))
+
+
+def page_query(
+    tasks: QuerySet[Task], *, sort_name: str, limit: int, cursor: str | None
+) -> QuerySet[Task]:
+    """The one query of a page: `tasks` after the cursor, in the sort, one more than `limit`.
+
+    The row beyond the page tells whether another page follows, without a COUNT.
+    """
+    sort = SORTS[sort_name]
+    if cursor is not None:
+        value, task_id = decode_cursor(cursor, sort_name=sort_name)
+        tasks = tasks.filter(sort.after(value, task_id))
+    return tasks.order_by(*sort.order_by)[: limit + 1]
 
 
 def encode_cursor(task: Task, *, sort_name: str) -> str:
@@ -92,6 +119,6 @@ def decode_cursor(cursor: str, *, sort_name: str) -> tuple[Any, int]:
             raise ValueError("cursor of another sort")
     except (signing.BadSignature, ValueError) as exc:
         raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
-    if SORTS[sort_name].field in DATETIME_FIELDS:
+    if value is not None and SORTS[sort_name].field in DATETIME_FIELDS:
         value = datetime.fromisoformat(value)
     return value, task_id

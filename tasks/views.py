@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, status, viewsets
@@ -12,11 +13,18 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
 
+from tasks.filters import tasks_filter
 from tasks.models import Task
 from tasks.permissions import IsPathUser
-from tasks.serializers import CompletionSerializer, TaskListQuerySerializer, TaskSerializer
-from tasks.services import tasks_set_completed
+from tasks.serializers import (
+    CompletionSerializer,
+    TagCountSerializer,
+    TaskListQuerySerializer,
+    TaskSerializer,
+)
+from tasks.services import task_tags_count, tasks_set_completed
 from tasks.sorting import paginate
 
 USER_ID_PARAMETER = OpenApiParameter(
@@ -63,9 +71,7 @@ class TaskViewSet(viewsets.ModelViewSet):
         query = TaskListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        tasks = self.get_queryset()
-        if params["status"] != "all":
-            tasks = tasks.filter(completed=params["status"] == "completed")
+        tasks = tasks_filter(self.get_queryset(), params=params, now=timezone.now())
         page = paginate(
             tasks, sort_name=params["sort"], limit=params["limit"], cursor=params.get("cursor")
         )
@@ -107,3 +113,14 @@ class TaskViewSet(viewsets.ModelViewSet):
             if not tasks_set_completed(tasks=task, completed=body.validated_data.get("completed")):
                 raise exceptions.NotFound()
             return Response(TaskSerializer(task.get()).data)
+
+
+@extend_schema(parameters=[USER_ID_PARAMETER], responses={200: TagCountSerializer(many=True)})
+class TagListView(APIView):
+    """The caller's tags, each with how many of their tasks carry it: most used first."""
+
+    permission_classes = [IsAuthenticated, IsPathUser]
+
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        tag_counts = task_tags_count(user_id=request.user.pk)
+        return Response(TagCountSerializer(tag_counts, many=True).data)

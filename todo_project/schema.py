@@ -16,6 +16,9 @@ from rest_framework.generics import GenericAPIView
 from todo_project.problems import PROBLEM_CONTENT_TYPE
 from users.authentication import AUTH_SCHEME, BearerTokenAuthentication
 
+# At least one character that Python's str.strip() keeps: besides what \s matches in
+# JavaScript, it strips the separators \x1c-\x1f and NEL (\x85).
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85]"
 # Permissions that a valid token always satisfies: any other one can refuse with 403.
 TOKEN_ONLY_PERMISSIONS = (permissions.AllowAny, permissions.IsAuthenticated)
 
@@ -93,7 +96,7 @@ class ProblemAutoSchema(AutoSchema):
             and "format" not in schema
         ):
             # DRF trims before it checks for blank, so whitespace alone is refused as blank.
-            schema.setdefault("pattern", r"\S")
+            schema.setdefault("pattern", NOT_BLANK_PATTERN)
         return schema
 
     def error_statuses(self, operation: dict[str, Any]) -> list[HTTPStatus]:

@@ -213,7 +213,7 @@ def test_the_owner_autocomplete_finds_users_by_email(
 
 def test_staff_add_a_task_for_a_user(admin_client: Client, user: User):
     response = admin_client.post(
-        TASK_ADD, {"user": user.pk, "title": "Call the bank", "description": ""}
+        TASK_ADD, {"user": user.pk, "title": "Call the bank", "description": "", "priority": 0}
     )
 
     assert response.status_code == 302
@@ -233,6 +233,7 @@ def test_the_timestamps_of_a_task_are_shown_but_cannot_be_changed(admin_client: 
             "user": user.pk,
             "title": "New title",
             "description": task.description,
+            "priority": task.priority,
             "created_at": "2001-01-01 00:00:00",
             "updated_at": "2001-01-01 00:00:00",
         },

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from tasks.tests.factories import TaskFactory
 from todo_project.problems import PROBLEM_CONTENT_TYPE
+from todo_project.schema import NOT_BLANK_PATTERN
 
 OPENAPI_JSON = "application/vnd.oai.openapi+json"
 PROBLEM_CONTENT = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
@@ -228,12 +229,21 @@ def test_path_parameters_carry_the_patterns_the_urls_accept(schema):
 def test_strings_the_api_trims_must_hold_more_than_whitespace(schema):
     components = schema["components"]["schemas"]
 
-    assert components["TaskRequest"]["properties"]["title"]["pattern"] == r"\S"
-    assert components["PatchedTaskRequest"]["properties"]["title"]["pattern"] == r"\S"
-    assert components["RefreshRequest"]["properties"]["refresh"]["pattern"] == r"\S"
+    assert components["TaskRequest"]["properties"]["title"]["pattern"] == NOT_BLANK_PATTERN
+    assert components["PatchedTaskRequest"]["properties"]["title"]["pattern"] == NOT_BLANK_PATTERN
+    assert components["RefreshRequest"]["properties"]["refresh"]["pattern"] == NOT_BLANK_PATTERN
     # Kept as written, so blank or padded values are the client's to choose.
     assert "pattern" not in components["TaskRequest"]["properties"]["description"]
     assert "pattern" not in components["RegisterRequest"]["properties"]["password"]
+
+
+@pytest.mark.parametrize(
+    ("value", "is_blank"),
+    [(" \t\n\x1c\x1f\x85\u2028\u3000", True), (" a ", False), ("\x00", False)],
+)
+def test_the_not_blank_pattern_agrees_with_what_the_api_trims(value: str, is_blank: bool):
+    assert (value.strip() == "") is is_blank
+    assert (re.search(NOT_BLANK_PATTERN, value) is None) is is_blank
 
 
 def test_success_responses_document_their_bodies_and_headers(schema):
