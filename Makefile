@@ -10,7 +10,7 @@ INSTALLED := $(VENV)/.installed
 DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/todo
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-sqlite test-postgres test-pooled bench bench-quick lint format check-migrations check-deploy
+.PHONY: help install run test test-sqlite test-postgres test-pooled bench bench-quick fuzz lint format check-migrations check-deploy
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench: install  ## Benchmark at 10k users and 100k tasks on PostgreSQL (under 10
 
 bench-quick: install  ## The benchmark's smoke run (under 2 minutes)
 	$(BIN)/python bench/run.py --quick
+
+fuzz: install  ## Fuzz the live service with schemathesis from its own schema (PostgreSQL)
+	scripts/fuzz_api.sh
 
 lint: install  ## Check the code with ruff, changing nothing
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """Shapes of tasks and of the list's query parameters, with the contract's field rules."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -16,6 +16,14 @@ from tasks.models import (
 )
 from tasks.services import completed_at_after
 from tasks.sorting import DEFAULT_SORT, SORTS
+
+
+def rfc3339(value: datetime | None) -> str | None:
+    """An instant as the contract writes it: UTC, microseconds, e.g. 2026-11-27T10:00:00.123456Z."""
+    if value is None:
+        return None
+    # isoformat, not strftime: %Y drops the leading zeros of a year before 1000.
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 class StrictCharField(serializers.CharField):
@@ -164,6 +172,28 @@ class TaskSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "user_id", "completed_at", "created_at", "updated_at"]
+
+    def to_representation(self, task: Task) -> dict[str, Any]:
+        """The task as JSON, written out field by field.
+
+        Every answer of the API goes through here. DRF's generic walk builds and copies the
+        serializer's fields for each instance (ModelSerializer introspects the model to do
+        so) and then visits them one by one: about half the Python time of a read, in the
+        profile of docs/performance.md. A test holds this equal to that walk.
+        """
+        return {
+            "id": task.id,
+            "user_id": task.user_id,
+            "title": task.title,
+            "description": task.description,
+            "completed": task.completed,
+            "priority": Priority(task.priority).label,
+            "tags": task.tags,
+            "due_at": rfc3339(task.due_at),
+            "completed_at": rfc3339(task.completed_at),
+            "created_at": rfc3339(task.created_at),
+            "updated_at": rfc3339(task.updated_at),
+        }
 
     def create(self, validated_data: dict[str, Any]) -> Task:
         if validated_data.get("completed"):

@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from rest_framework.serializers import ModelSerializer
 
 from tasks.models import Priority, Task
+from tasks.serializers import TaskSerializer
 from tasks.tests.factories import TaskFactory
 from tasks.tests.test_api import FORBIDDEN, as_json, invalid_input, task_url, tasks_url
 from tasks.tests.test_paging import all_pages, ids, next_link
@@ -171,6 +173,16 @@ def test_patch_sets_priority_tags_and_due_date_and_keeps_the_rest(auth_client, u
     task.refresh_from_db()
     assert response.json() == as_json(task)
     assert (task.title, task.priority, task.tags, task.due_at) == ("Same", 3, ["new"], DUE)
+
+
+def test_a_due_date_in_an_early_year_comes_back_as_rfc_3339_with_four_digits(auth_client, user):
+    response = auth_client.post(
+        tasks_url(user), {"title": "Ancient", "due_at": "0026-01-13T00:00:01Z"}
+    )
+
+    assert response.status_code == 201
+    assert response.json()["due_at"] == "0026-01-13T00:00:01.000000Z"
+    assert Task.objects.get().due_at == datetime(26, 1, 13, 0, 0, 1, tzinfo=UTC)
 
 
 # --- completed_at ---------------------------------------------------------------------
@@ -625,3 +637,19 @@ def test_a_path_under_tags_that_does_not_exist_is_a_404(auth_client, user):
 
     assert response.status_code == 404
     assert response.json()["status"] == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"completed": True, "priority": Priority.HIGH, "tags": ["home", "errand"]},
+        {"description": "", "due_at": datetime(2026, 12, 24, 18, 30, tzinfo=UTC)},
+    ],
+)
+def test_the_written_out_representation_equals_drfs_field_by_field_one(user, fields):
+    task = TaskFactory(user=user, **fields)
+    task.refresh_from_db()  # As the API reads it back.
+    serializer = TaskSerializer()
+
+    assert serializer.to_representation(task) == ModelSerializer.to_representation(serializer, task)
