@@ -1,4 +1,5 @@
-"""The service under gunicorn survives its PostgreSQL going away and coming back.
+"""The service under gunicorn, against a PostgreSQL of the test's own: its database goes
+away and comes back, and a SIGTERM lets requests in flight finish.
 
 A throwaway cluster (initdb + pg_ctl on a free port) is stopped and started for real while
 the service keeps running: no mocks, no restart of the service.
@@ -10,6 +11,7 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,9 +20,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,6 +91,7 @@ def cluster() -> Iterator[Cluster]:
 @dataclass
 class Service:
     base_url: str
+    process: subprocess.Popen
 
     def request(
         self, method: str, path: str, *, token: str | None = None, body: dict | None = None
@@ -132,7 +137,7 @@ def service(cluster: Cluster) -> Iterator[Service]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    service = Service(base_url=f"http://127.0.0.1:{port}")
+    service = Service(base_url=f"http://127.0.0.1:{port}", process=server)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -144,8 +149,9 @@ def service(cluster: Cluster) -> Iterator[Service]:
                 raise
             time.sleep(0.2)
     yield service
-    server.terminate()
-    server.wait(timeout=30)
+    if server.poll() is None:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test_requests_answer_503_while_the_database_is_down_and_succeed_once_it_is_back(
@@ -186,3 +192,33 @@ def test_requests_answer_503_while_the_database_is_down_and_succeed_once_it_is_b
     status, _, tasks, _ = service.request("GET", tasks_path, token=token)
     assert status == 200
     assert [t["title"] for t in tasks] == ["Kept"]
+
+
+def test_sigterm_lets_a_request_in_flight_finish_before_gunicorn_exits(
+    cluster: Cluster, service: Service
+):
+    status, _, registered, _ = service.request(
+        "POST",
+        "/api/auth/register",
+        body={"email": "deploy@example.com", "password": "a-long-enough-passphrase"},
+    )
+    token, user_id = registered["access"], registered["user"]["id"]
+    _, _, task, _ = service.request(
+        "POST", f"/api/{user_id}/tasks", token=token, body={"title": "In flight"}
+    )
+    toggle = f"/api/{user_id}/tasks/{task['id']}/complete"
+
+    # Another session holds the task's row, so the toggle waits in the database.
+    with psycopg.connect(cluster.url) as lock:
+        lock.execute("SELECT 1 FROM tasks_task WHERE id = %s FOR UPDATE", [task["id"]])
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            in_flight = pool.submit(service.request, "PATCH", toggle, token=token)
+            time.sleep(0.5)
+            service.process.send_signal(signal.SIGTERM)  # As a platform does on a deploy.
+            time.sleep(0.5)
+            assert service.process.poll() is None  # Still finishing the request.
+            lock.rollback()
+            status, _, body, _ = in_flight.result(timeout=30)
+
+    assert (status, body["completed"]) == (200, True)
+    assert service.process.wait(timeout=30) == 0
