@@ -6,6 +6,8 @@ docs/performance.md). https://docs.gunicorn.org/en/stable/settings.html
 
 import os
 
+from gunicorn.workers import gthread
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # --- Workers ------------------------------------------------------------------------------
@@ -18,6 +20,15 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Open connections one worker keeps; idle keep-alive ones count too.
 worker_connections = 1000
+
+# gthread hands each new connection to a thread that waits up to 5 s for its first bytes
+# (gunicorn.workers.gthread.DEFAULT_WORKER_DATA_TIMEOUT, which has no setting). Clients
+# that connect ahead of their first request (keep-alive pools, browsers, the benchmark's
+# 1000 connections) then hold every thread while requests queue behind them: at 43 req/s
+# offered the p95 was 9 s with timeouts (docs/performance.md). After 10 ms a silent
+# connection goes back to the worker's poller, like an idle keep-alive one. Not 0: the same
+# constant bounds the drain of an unread body, and 0 would close every keep-alive connection.
+gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.01
 
 # --- Time limits --------------------------------------------------------------------------
 # A request still running after this is stuck (no query takes seconds): the worker is

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from tasks.models import (
     DESCRIPTION_MAX_LENGTH,
@@ -201,22 +201,26 @@ class TaskSerializer(serializers.ModelSerializer):
         return super().create(validated_data)
 
     def update(self, instance: Task, validated_data: dict[str, Any]) -> Task:
-        """Writes only the fields sent, so that a change made meanwhile to another field survives.
+        """Writes only the fields sent, in one UPDATE of the owner's row.
 
         A full save would write back every field as read moments before (a rename would reopen
-        a task completed meanwhile), and would re-insert a task deleted meanwhile where this
-        save fails instead. `completed_at` follows `completed` in the same UPDATE, judged
-        from the row as it is then, not as it was read.
+        a task completed meanwhile), and would re-insert a task deleted meanwhile: here that
+        task matches no row and is a 404. `completed_at` follows `completed` in the same
+        UPDATE, judged from the row as it is then, not as it was read.
         """
+        changes = {**validated_data, "updated_at": timezone.now()}
+        completed = validated_data.get("completed")
+        if completed is not None:
+            changes["completed_at"] = completed_at_after(completed=completed)
+        if not Task.objects.filter(pk=instance.pk, user_id=instance.user_id).update(**changes):
+            raise exceptions.NotFound()
         for field, value in validated_data.items():
             setattr(instance, field, value)
-        update_fields = [*validated_data, "updated_at"]
-        if "completed" in validated_data:
-            instance.completed_at = completed_at_after(completed=validated_data["completed"])
-            update_fields.append("completed_at")
-        instance.save(update_fields=update_fields)
-        if "completed" in validated_data:
-            # The UPDATE computed it in the database: read back what it wrote.
+        instance.updated_at = changes["updated_at"]
+        if completed is False:
+            instance.completed_at = None
+        elif completed is True:
+            # The UPDATE kept the first completion time or set a new one: read back which.
             instance.refresh_from_db(fields=["completed_at"])
         return instance
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tasks.models import Task
+from tasks.serializers import TaskSerializer
 from tasks.tests.factories import TaskFactory
 from tasks.views import TaskViewSet
 from users.models import User
@@ -646,3 +647,22 @@ def test_completing_a_task_costs_two_queries_in_a_transaction(
     assert response.status_code == 200
     statements = [query["sql"].split()[0] for query in captured.captured_queries]
     assert statements == ["SELECT", "SAVEPOINT", "UPDATE", "SELECT", "RELEASE"]
+
+
+def test_a_task_deleted_between_the_read_and_the_write_of_an_update_is_404(
+    auth_client, user, monkeypatch
+):
+    task = TaskFactory(user=user)
+    original_update = TaskSerializer.update
+
+    def deleted_meanwhile(serializer, instance, validated_data):
+        Task.objects.filter(pk=instance.pk).delete()  # Another request's DELETE wins.
+        return original_update(serializer, instance, validated_data)
+
+    monkeypatch.setattr(TaskSerializer, "update", deleted_meanwhile)
+
+    response = auth_client.patch(task_url(task), {"title": "Too late"})
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert not Task.objects.exists()
