@@ -3,9 +3,8 @@
 import pytest
 from rest_framework.test import APIClient
 
-from users import tokens
 from users.models import User
-from users.tests.factories import UserFactory
+from users.tests.factories import UserFactory, access_token_for
 
 
 @pytest.fixture(autouse=True)
@@ -29,11 +28,6 @@ def user(db) -> User:
 @pytest.fixture
 def other_user(db) -> User:
     return UserFactory()
-
-
-def access_token_for(user: User) -> str:
-    """A valid access token of the service's own for a user."""
-    return tokens.issue_tokens(user_id=user.pk).access
 
 
 @pytest.fixture

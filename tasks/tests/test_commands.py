@@ -16,13 +16,12 @@ from django.db.models import Count, F
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import access_token_for
 from tasks.management.commands import wait_for_db
 from tasks.models import Task
 from tasks.services import DEMO_REFERENCE_TIME, DEMO_TASK_SPAN, demo_users
 from tasks.tests.factories import TaskFactory
 from users.models import User
-from users.tests.factories import UserFactory
+from users.tests.factories import UserFactory, access_token_for
 
 
 def run(*args: str) -> str:

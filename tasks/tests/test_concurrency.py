@@ -8,9 +8,9 @@ import pytest
 from django.db import connection, connections
 from rest_framework.test import APIClient
 
-from conftest import access_token_for
 from tasks.models import Task
 from tasks.tests.factories import TaskFactory
+from users.tests.factories import access_token_for
 
 WRITERS = 12
 

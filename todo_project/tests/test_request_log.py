@@ -13,8 +13,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 import todo_project
-from conftest import access_token_for
 from todo_project.request_log import JSONFormatter
+from users.tests.factories import access_token_for
 
 REQUEST_LOGGER = "todo_project.requests"
 NEW_REQUEST_ID = re.compile(r"[0-9a-f]{32}")

@@ -1,5 +1,6 @@
 import factory
 
+from users import tokens
 from users.models import User
 
 
@@ -18,3 +19,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save_password(obj, create: bool, extracted: object, **kwargs) -> None:
         if create:
             obj.save(update_fields=["password"])
+
+
+def access_token_for(user: User) -> str:
+    """A valid access token of the service's own for a user."""
+    return tokens.issue_tokens(user_id=user.pk).access

@@ -16,7 +16,6 @@ from django.http import HttpResponse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from conftest import access_token_for
 from users import tokens
 from users.models import User
 from users.serializers import RegisterSerializer
@@ -33,7 +32,7 @@ from users.tests.conftest import (
     sign,
     unsafe_token,
 )
-from users.tests.factories import UserFactory
+from users.tests.factories import UserFactory, access_token_for
 
 pytestmark = pytest.mark.django_db
 
