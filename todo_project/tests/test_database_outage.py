@@ -154,19 +154,27 @@ def service(cluster: Cluster) -> Iterator[Service]:
         server.wait(timeout=30)
 
 
-def test_requests_answer_503_while_the_database_is_down_and_succeed_once_it_is_back(
-    cluster: Cluster, service: Service
-):
+def signed_up_with_a_task(service: Service, *, title: str) -> tuple[str, dict]:
+    """A new user's access token and a task of theirs, made over HTTP."""
     status, _, registered, _ = service.request(
         "POST",
         "/api/auth/register",
-        body={"email": "outage@example.com", "password": "a-long-enough-passphrase"},
+        body={"email": "someone@example.com", "password": "a-long-enough-passphrase"},
     )
     assert status == 201
     token, user_id = registered["access"], registered["user"]["id"]
-    tasks_path = f"/api/{user_id}/tasks"
-    status, _, task, _ = service.request("POST", tasks_path, token=token, body={"title": "Kept"})
+    status, _, task, _ = service.request(
+        "POST", f"/api/{user_id}/tasks", token=token, body={"title": title}
+    )
     assert status == 201
+    return token, task
+
+
+def test_requests_answer_503_while_the_database_is_down_and_succeed_once_it_is_back(
+    cluster: Cluster, service: Service
+):
+    token, task = signed_up_with_a_task(service, title="Kept")
+    tasks_path = f"/api/{task['user_id']}/tasks"
 
     cluster.stop()
 
@@ -197,16 +205,8 @@ def test_requests_answer_503_while_the_database_is_down_and_succeed_once_it_is_b
 def test_sigterm_lets_a_request_in_flight_finish_before_gunicorn_exits(
     cluster: Cluster, service: Service
 ):
-    status, _, registered, _ = service.request(
-        "POST",
-        "/api/auth/register",
-        body={"email": "deploy@example.com", "password": "a-long-enough-passphrase"},
-    )
-    token, user_id = registered["access"], registered["user"]["id"]
-    _, _, task, _ = service.request(
-        "POST", f"/api/{user_id}/tasks", token=token, body={"title": "In flight"}
-    )
-    toggle = f"/api/{user_id}/tasks/{task['id']}/complete"
+    token, task = signed_up_with_a_task(service, title="In flight")
+    toggle = f"/api/{task['user_id']}/tasks/{task['id']}/complete"
 
     # Another session holds the task's row, so the toggle waits in the database.
     with psycopg.connect(cluster.url) as lock:
