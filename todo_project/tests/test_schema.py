@@ -181,17 +181,23 @@ def test_the_list_documents_its_query_parameters_with_enums_and_bounds(schema):
         if parameter["in"] == "query"
     }
 
-    assert set(parameters) >= {"status", "sort", "limit", "cursor"}
+    assert set(parameters) == {
+        *["status", "sort", "limit", "cursor"],
+        *["q", "priority", "tag", "due_before", "due_after", "overdue"],
+    }
     assert parameters["status"]["schema"]["enum"] == ["all", "pending", "completed"]
     assert parameters["status"]["schema"]["default"] == "all"
-    assert set(parameters["sort"]["schema"]["enum"]) >= {
-        "created",
-        "-created",
-        "updated",
-        "-updated",
-        "title",
-        "-title",
-    }
+    assert parameters["sort"]["schema"]["enum"] == [
+        *["created", "-created", "updated", "-updated", "title", "-title"],
+        *["due", "-due", "priority", "-priority"],
+    ]
+    assert parameters["priority"]["schema"]["items"]["enum"] == ["none", "low", "medium", "high"]
+    assert parameters["tag"]["schema"]["maxItems"] == 20
+    assert parameters["tag"]["schema"]["items"]["maxLength"] == 50
+    assert parameters["q"]["schema"]["maxLength"] == 200
+    for bound in ["due_before", "due_after"]:
+        assert parameters[bound]["schema"] == {"type": "string", "format": "date-time"}
+    assert parameters["overdue"]["schema"]["type"] == "boolean"
     assert parameters["sort"]["schema"]["default"] == "-created"
     assert parameters["limit"]["schema"] == {
         "type": "integer",
@@ -315,3 +321,18 @@ def test_the_docs_assets_are_served_by_the_service(settings):
         "js": 'text/javascript; charset="utf-8"',
     }
     assert all(b"".join(response.streaming_content) for response in served.values())
+
+
+def test_the_task_and_the_tags_endpoint_document_the_organize_fields(schema):
+    task = schema["components"]["schemas"]["Task"]["properties"]
+    priority = schema["components"]["schemas"]["PriorityEnum"]
+    tags_list = operations(schema)[("/api/{user_id}/tags", "get")]["responses"]["200"]
+    tag_count = schema["components"]["schemas"]["TagCount"]["properties"]
+
+    assert priority["enum"] == ["none", "low", "medium", "high"]
+    assert task["tags"]["maxItems"] == 20
+    assert task["due_at"]["format"] == "date-time"
+    assert task["due_at"]["nullable"] is True
+    assert task["completed_at"]["readOnly"] is True
+    assert tags_list["content"]["application/json"]["schema"]["type"] == "array"
+    assert set(tag_count) == {"tag", "count"}
