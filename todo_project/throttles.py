@@ -1,4 +1,4 @@
-"""Request rate limits (OWASP API4), counted in the shared cache so every worker agrees.
+"""Request rate limits (OWASP API4), counted in the cache: shared by every worker with Redis.
 
 A fixed window per client and scope costs one atomic cache increment per request, where
 DRF's built-in throttles store and rewrite a list of timestamps on each request.

@@ -85,10 +85,22 @@ class UserAdmin(DjangoUserAdmin):
             .annotate(task_count=Coalesce(Subquery(tasks_per_user), Value(0)))
         )
 
+    # A deactivation or a deletion must reach the API now, not when the cached "active"
+    # mark expires (users.services.user_get_for_request).
     def save_model(self, request: HttpRequest, user: User, form: forms.Form, change: bool) -> None:
         super().save_model(request, user, form, change)
-        # A deactivation must reach the API now, not when the cached "active" mark expires.
         user_forget_cached(user_id=user.pk)
+
+    def delete_model(self, request: HttpRequest, user: User) -> None:
+        user_id = user.pk
+        super().delete_model(request, user)
+        user_forget_cached(user_id=user_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        user_ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for user_id in user_ids:
+            user_forget_cached(user_id=user_id)
 
     @admin.display(description="tasks", ordering="task_count")
     def tasks_link(self, user: User) -> str:

@@ -28,6 +28,7 @@ ACCESS = "access"
 REFRESH = "refresh"
 # Real tokens are a few hundred bytes; refusing huge ones early bounds the work per request.
 MAX_TOKEN_LENGTH = 8192
+MAX_HEADER_LENGTH = 1024
 # Matched whole (fullmatch): with `^...$`, a trailing newline would still match.
 SUBJECT = re.compile(USER_ID_PATTERN)
 
@@ -120,9 +121,13 @@ def _unverified_header(token: str) -> dict[str, Any]:
     Parsed by hand because PyJWT's own reader decodes and validates every segment, which
     the verification that follows does again: a third of the request's token work.
     """
+    segment = token.split(".", 1)[0]
+    # A real header is about a hundred bytes; a long one is an attack on the JSON parser.
+    if len(segment) > MAX_HEADER_LENGTH:
+        raise InvalidToken("The token is malformed.")
     try:
-        header = json.loads(jwt.utils.base64url_decode(token.split(".", 1)[0]))
-    except (ValueError, binascii.Error) as exc:
+        header = json.loads(jwt.utils.base64url_decode(segment))
+    except (ValueError, binascii.Error, RecursionError) as exc:
         raise InvalidToken("The token is malformed.") from exc
     if not isinstance(header, dict):
         raise InvalidToken("The token is malformed.")

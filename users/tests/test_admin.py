@@ -212,3 +212,30 @@ def test_deactivating_a_user_in_the_admin_locks_their_token_out_at_once(
     user.refresh_from_db()
     assert user.is_active is False
     assert auth_client.get(f"/api/{user.pk}/tasks").status_code == 401
+
+
+def test_deleting_a_user_in_the_admin_locks_their_token_out_at_once(
+    admin_client: Client, auth_client, user: User
+):
+    assert auth_client.get(f"/api/{user.pk}/tasks").status_code == 200  # Now cached as active.
+    delete_url = reverse("admin:users_user_delete", args=[quote(user.pk)])
+
+    response = admin_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert auth_client.get(f"/api/{user.pk}/tasks").status_code == 401
+
+
+def test_deleting_users_with_the_bulk_action_locks_their_tokens_out(
+    admin_client: Client, auth_client, user: User
+):
+    assert auth_client.get(f"/api/{user.pk}/tasks").status_code == 200
+
+    response = admin_client.post(
+        reverse("admin:users_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [user.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert auth_client.get(f"/api/{user.pk}/tasks").status_code == 401

@@ -445,6 +445,16 @@ def test_a_100_kb_token_is_refused_even_when_its_signature_is_valid(api_client, 
     assert response.json()["detail"] == "The token is too long."
 
 
+@pytest.mark.parametrize("depth", [200, 5000])
+def test_a_header_of_deeply_nested_json_answers_401_not_500(api_client, depth):
+    header = jwt.utils.base64url_encode(("[" * depth).encode()).decode()
+
+    response = api_client.get(ME, **bearer(f"{header}.e30.c2ln"))
+
+    assert_unauthorized(response)
+    assert response.json()["detail"] == "The token is malformed."
+
+
 @pytest.mark.parametrize("parameter", ["token", "access_token"])
 def test_a_valid_token_in_the_query_string_is_ignored(api_client, user, parameter):
     response = api_client.get(ME, {parameter: access_token_for(user)})
