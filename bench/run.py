@@ -502,6 +502,11 @@ def search_rates(low: float, high: float, steps: int) -> Iterator[float]:
 # --- Report ------------------------------------------------------------------------------
 
 
+def fixed_rates(rates: list[float]) -> Iterator[float]:
+    """The given rates in order, whatever each result (sent back as by search_rates)."""
+    yield from rates
+
+
 def machine() -> dict[str, str]:
     cpu = next(
         (
@@ -672,6 +677,10 @@ def main() -> None:
     )
     parser.add_argument("--workers", help="WEB_CONCURRENCY for this run (tuning).")
     parser.add_argument("--threads", help="GUNICORN_THREADS for this run (tuning).")
+    parser.add_argument(
+        "--rates",
+        help="Comma-separated offered rates to measure instead of searching (tuning runs).",
+    )
     parser.add_argument("--no-publish", action="store_true", help="Print the report only.")
     args = parser.parse_args()
     profile = QUICK if args.quick else FULL
@@ -742,7 +751,10 @@ def main() -> None:
             result.steps.append(result.closed_loop)
             result.after_overload = check_answers_normally(env, work_dir)
             maximum = result.closed_loop.total.throughput
-            rates = search_rates(0, maximum, profile.search_steps)
+            if args.rates:
+                rates = fixed_rates([float(rate) for rate in args.rates.split(",")])
+            else:
+                rates = search_rates(0, maximum, profile.search_steps)
             rate = next(rates)
             while True:
                 step = load_step("SLO search", rate, profile.step_seconds)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 
 from tasks.models import Task
 from tasks.serializers import TaskSerializer
@@ -593,6 +594,30 @@ def test_the_list_costs_two_queries_however_many_tasks_there_are(
 
     assert response.status_code == 200
     assert len(response.json()) == count
+
+
+def test_a_known_users_list_costs_one_query(auth_client, user, django_assert_num_queries):
+    TaskFactory.create_batch(3, user=user)
+    auth_client.get(tasks_url(user))  # The user is now known to this worker.
+
+    with django_assert_num_queries(1):
+        response = auth_client.get(tasks_url(user))
+
+    assert len(response.json()) == 3
+
+
+def test_a_user_stays_known_while_thousands_of_others_are_cached(
+    auth_client, user, django_assert_num_queries
+):
+    auth_client.get(tasks_url(user))
+    # Other users' marks and throttle counters, as a worker holds them under load: Django's
+    # default local cache kept 300 entries and culled a third of them when full.
+    cache.set_many({f"users:active:other-{n}": True for n in range(5000)})
+
+    with django_assert_num_queries(1):
+        response = auth_client.get(tasks_url(user))
+
+    assert response.status_code == 200
 
 
 def test_reading_a_task_costs_two_queries(auth_client, user, django_assert_num_queries):

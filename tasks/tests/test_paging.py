@@ -10,11 +10,12 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from tasks.models import Task
+from tasks.serializers import TaskListQuerySerializer
 from tasks.tests.factories import TaskFactory
 from tasks.tests.test_api import PROBLEM_CONTENT_TYPE, invalid_input, tasks_url
 from users.models import User
@@ -390,3 +391,14 @@ def test_a_page_after_a_cursor_is_a_range_scan_of_the_owners_index(
     assert re.search(rf"Index Cond: .*user_id.* AND .*{field}\)?(::text)? [<>]=", plan), plan
     assert "Seq Scan" not in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_the_list_query_fields_are_built_once_and_validate_each_request_apart():
+    first = TaskListQuerySerializer(data=QueryDict("limit=0"))
+    second = TaskListQuerySerializer(data=QueryDict("limit=7"))
+
+    assert first.fields is second.fields
+    assert not first.is_valid()
+    assert second.is_valid()
+    assert first.errors == {"limit": ["Ensure this value is greater than or equal to 1."]}
+    assert second.validated_data["limit"] == 7
