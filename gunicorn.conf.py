@@ -4,31 +4,29 @@ The worker layout was chosen by measurement (bench/run.py; figures and method in
 docs/performance.md). https://docs.gunicorn.org/en/stable/settings.html
 """
 
+import gc
 import os
-
-from gunicorn.workers import gthread
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 
 # --- Workers ------------------------------------------------------------------------------
-# gthread: a request spends much of its time waiting on PostgreSQL, and threads overlap
-# those waits at a fraction of a process's memory. Measured on 2 CPUs shared with
-# PostgreSQL: see docs/performance.md ("Choosing the worker layout"). Every thread holds
-# one database connection, so workers x threads must stay under the server's limit.
-worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# One request at a time per process, and processes for concurrency: measured on 2 CPUs
+# shared with PostgreSQL and the load generator (docs/performance.md, "Choosing the worker
+# layout"), threads cost more than the database waits they overlap. Two busy threads in one
+# process hand the GIL back and forth at every query: 1 worker x 8 threads spent 3.6 ms of
+# CPU per list request where 1 x 1 spent 2.3 ms. With 1000 connections, at 350 req/s
+# offered: 3 x 1 p95 65 ms, 2 x 1 158 ms, 2 x 2 503 ms; closed loop 485, 550, 455 req/s.
+# The gthread worker (todo_project/gthread_worker.py) still holds the idle keep-alive
+# connections in its poller; a thread takes one only when its request has arrived.
+worker_class = "todo_project.gthread_worker.ThreadWorker"
+workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Open connections one worker keeps; idle keep-alive ones count too.
 worker_connections = 1000
-
-# gthread hands each new connection to a thread that waits up to 5 s for its first bytes
-# (gunicorn.workers.gthread.DEFAULT_WORKER_DATA_TIMEOUT, which has no setting). Clients
-# that connect ahead of their first request (keep-alive pools, browsers, the benchmark's
-# 1000 connections) then hold every thread while requests queue behind them: at 43 req/s
-# offered the p95 was 9 s with timeouts (docs/performance.md). After 10 ms a silent
-# connection goes back to the worker's poller, like an idle keep-alive one. Not 0: the same
-# constant bounds the drain of an unread body, and 0 would close every keep-alive connection.
-gthread.DEFAULT_WORKER_DATA_TIMEOUT = 0.01
+# Django and the libraries load once in the master and the workers share those pages:
+# each worker adds only what it writes. Nothing connects at import, so nothing is shared
+# that must not be (database and Redis connections open in each worker on first use).
+preload_app = True
 
 # --- Time limits --------------------------------------------------------------------------
 # A request still running after this is stuck (no query takes seconds): the worker is
@@ -54,3 +52,9 @@ limit_request_field_size = 8192 + 64
 # Errors go to stderr; todo_project.request_log writes one line per request instead of an
 # access log.
 accesslog = None
+
+
+def pre_fork(server, worker) -> None:
+    # The preloaded objects move out of the garbage collector's reach: its passes would
+    # otherwise write to every one of them and copy each shared page into each worker.
+    gc.freeze()

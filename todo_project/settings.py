@@ -118,8 +118,10 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             # Django's default of 300 entries culls the active-user marks and throttle
             # counters of all but a few hundred users, so nearly every request queried its
-            # user again. Two entries per active user, about 200 bytes each.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
+            # user again. Two live entries per active user (the client's 10k users), about
+            # 300 bytes each per worker; when full, the least recently used third goes,
+            # expired throttle windows first. Beyond that, give the workers Redis.
+            "OPTIONS": {"MAX_ENTRIES": 30_000},
         }
     ),
 }
