@@ -96,7 +96,11 @@ def main() -> None:
             for user_n, task_id in pool:
                 pool_file.write(f"{user_n} {task_id}\n")
 
-    print(json.dumps({"users": len(user_ids), "owners": len(owners), "pool": len(pool)}))
+        cursor.execute("SELECT count(*) FROM tasks_task")
+        (tasks,) = cursor.fetchone()
+
+    counts = {"users": len(user_ids), "tasks": tasks, "owners": len(owners), "pool": len(pool)}
+    print(json.dumps(counts))
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -676,6 +676,16 @@ def main() -> None:
         action="store_true",
         help="Reuse the data of the previous run (tuning runs): no drop, migrate or seed.",
     )
+    parser.add_argument(
+        "--tasks", type=int, help="Tasks to seed instead of the profile's (the scale check)."
+    )
+    parser.add_argument(
+        "--heavy-user-tasks",
+        type=int,
+        default=0,
+        metavar="K",
+        help="Seed one more user with K tasks (seed_demo's option).",
+    )
     parser.add_argument("--workers", help="WEB_CONCURRENCY for this run (tuning).")
     parser.add_argument("--threads", help="GUNICORN_THREADS for this run (tuning).")
     parser.add_argument(
@@ -685,6 +695,8 @@ def main() -> None:
     parser.add_argument("--no-publish", action="store_true", help="Print the report only.")
     args = parser.parse_args()
     profile = QUICK if args.quick else FULL
+    if args.tasks:
+        profile = replace(profile, tasks=args.tasks)
     started_at = datetime.now(UTC)
 
     ensure_wrk()
@@ -711,6 +723,7 @@ def main() -> None:
             recreate_database(args.database_url)
             run([python, "manage.py", "migrate", "--noinput", "--verbosity=0"], env=env)
             seed = ["seed_demo", f"--users={profile.users}", f"--tasks={profile.tasks}"]
+            seed.append(f"--heavy-user-tasks={args.heavy_user_tasks}")
             run([python, "manage.py", *seed, "--seed=1", "--force"], env=env)
         print("Minting tokens and splitting the tasks")
         export = run([python, str(BENCH_DIR / "export_workload.py"), str(work_dir)], env=env)
@@ -801,7 +814,8 @@ def server_settings(env: dict[str, str], counts: dict[str, int]) -> dict[str, st
     )
     return {
         "PostgreSQL": psql_value(env["DATABASE_URL"], "SHOW server_version"),
-        "data": f"{counts['users']} users; {counts['owners']} own the tasks that get, put and"
+        "data": f"{counts['users']} users and {counts['tasks']} tasks at the start;"
+        f" {counts['owners']} users own the tasks that get, put and"
         f" toggle address; {counts['pool']} tasks set aside for deletes",
         "gunicorn": gunicorn,
         "load": f"wrk, {CONNECTIONS} connections, one process per kind: "
