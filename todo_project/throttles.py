@@ -4,6 +4,7 @@ A fixed window per client and scope costs one atomic cache increment per request
 DRF's built-in throttles store and rewrite a list of timestamps on each request.
 """
 
+import functools
 import time
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:  # DRF imports its settings, which import this module: no cycl
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
 
+@functools.cache  # Parsed once per rate, not on every request.
 def parse_rate(rate: str) -> tuple[int, int]:
     """'20/min' -> (20 requests, 60 seconds)."""
     count, period = rate.split("/")

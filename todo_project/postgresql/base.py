@@ -27,7 +27,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def close_if_health_check_failed(self) -> None:
         # Called before the first query of each request, and a no-op after it.
         if self.connection is None or self.health_check_done:
-            return super().close_if_health_check_failed()
+            return
         now = time.monotonic()
         if now - self.last_used_at < HEALTH_CHECK_AFTER_IDLE_SECONDS:
             self.health_check_done = True
