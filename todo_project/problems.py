@@ -1,6 +1,7 @@
 """Errors as RFC 9457 problem details: the one shape every client sees under /api/."""
 
 import logging
+import math
 from http import HTTPStatus
 from typing import Any
 
@@ -91,7 +92,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> JsonRe
     if auth_header := getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = auth_header
     if wait := getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(wait) + 1)
+        # Whole seconds, rounded up: DRF's Throttled has already rounded its wait up, so
+        # adding a second here would promise more than the window (61 s on a 60 s window).
+        headers["Retry-After"] = str(math.ceil(wait))
 
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
