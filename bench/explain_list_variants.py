@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from run import recreate_database  # bench/run.py, beside this script
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REPORT = REPO_ROOT / "docs" / "query-plans.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/todo_plans"
@@ -89,6 +91,7 @@ def main() -> int:
     }
     os.environ.update(env)
     if not args.skip_seed:
+        recreate_database(args.database_url)
         manage = [sys.executable, str(REPO_ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)  # noqa: S603
         subprocess.run([*manage, "seed_demo", *SEED_ARGS, "--force"], env=env, check=True)  # noqa: S603
@@ -123,11 +126,11 @@ def measure(query_string: str, *, skipped: int) -> Measurement:
     from django.http import QueryDict
     from django.utils import timezone
 
-    from tasks.filters import tasks_filter
+    from tasks.filters import tasks_where
     from tasks.models import Task
     from tasks.serializers import TaskListQuerySerializer
     from tasks.services import DEMO_HEAVY_USER_EMAIL
-    from tasks.sorting import encode_cursor, page_query
+    from tasks.sorting import encode_cursor, page_query, paginate
 
     query = TaskListQuerySerializer(data=QueryDict(query_string))
     query.is_valid(raise_exception=True)
@@ -135,13 +138,14 @@ def measure(query_string: str, *, skipped: int) -> Measurement:
     # What TaskViewSet.list runs: the owner's tasks, filtered, then one page.
     heavy_user_tasks = Task.objects.filter(user__email=DEMO_HEAVY_USER_EMAIL)
     owner_id = heavy_user_tasks.values_list("user_id", flat=True).first()
-    tasks = tasks_filter(Task.objects.filter(user_id=owner_id), params=params, now=timezone.now())
+    tasks = tasks_where(user_id=owner_id, params=params, now=timezone.now(), connection=connection)
     cursor_value = None
     if skipped:
-        before = list(page_query(tasks, sort_name=params["sort"], limit=skipped, cursor=None))
+        before = paginate(tasks, sort_name=params["sort"], limit=skipped, cursor=None).tasks
         cursor_value = encode_cursor(before[skipped - 1], sort_name=params["sort"])
-    page = page_query(tasks, sort_name=params["sort"], limit=params["limit"], cursor=cursor_value)
-    sql, sql_params = page.query.sql_with_params()
+    sql, sql_params = page_query(
+        tasks, sort_name=params["sort"], limit=params["limit"], cursor=cursor_value
+    )
 
     with connection.cursor() as cursor:
         times_ms = []

@@ -1,8 +1,11 @@
 """The list's filters, each one condition on the caller's tasks that an index can serve.
 
-PostgreSQL finds words through the trigram GIN index and tags through the jsonb GIN index
-(both led by the owner, migration 0002); SQLite, for development and tests, gets the same
-answers from plain SQL.
+The list is the API's most frequent request, so its query is written as SQL rather than
+built and compiled by the ORM for every page (about a third of a list's Python time,
+docs/performance.md). The conditions are the ones Django would write for the same
+lookups, so PostgreSQL finds words through the trigram GIN index and tags through the
+jsonb GIN index (both led by the owner, migration 0002); SQLite, for development and
+tests, gets the same answers from plain SQL.
 """
 
 import json
@@ -10,74 +13,95 @@ from datetime import datetime
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import F, Q, QuerySet
-from django.db.models.lookups import IContains, Lookup
+from django.db.models.lookups import Lookup
 from django.db.models.sql.compiler import SQLCompiler
-
-from tasks.models import Task
 
 SqlWithParams = tuple[str, list[Any]]
 
 
-class ILikeContains(IContains):
-    """A case-insensitive substring test that PostgreSQL's trigram index can answer.
+class Where:
+    """Conditions joined by AND, with their parameters in the order they appear."""
 
-    Django's `icontains` compares UPPER(column), which the index on the bare column
-    cannot serve; ILIKE can. The pattern is escaped as `icontains` escapes it.
+    def __init__(self, condition: str, *params: Any) -> None:
+        self.conditions = [condition]
+        self.params = list(params)
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.conditions)
+
+
+def tags_contain_all(column_sql: str, connection: BaseDatabaseWrapper) -> str:
+    """A condition true when the JSON array column holds every tag of the one parameter.
+
+    The parameter is the wanted tags as a JSON array; only the column's own SQL goes into
+    the text.
     """
+    if connection.vendor == "postgresql":
+        # jsonb containment, which the GIN index (jsonb_path_ops) answers.
+        return f"{column_sql} @> %s::jsonb"
+    # No tag wanted that the task does not carry.
+    return (
+        "NOT EXISTS (SELECT 1 FROM json_each(%s) AS wanted WHERE wanted.value NOT IN "  # noqa: S608
+        f"(SELECT value FROM json_each({column_sql})))"
+    )
 
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
-    ) -> SqlWithParams:
-        # The bare column, not process_lhs(), which would wrap it in UPPER() for icontains.
-        lhs_sql, lhs_params = compiler.compile(self.lhs)
-        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs_sql} ILIKE {rhs_sql}", [*lhs_params, *rhs_params]
+
+def contains_text(column_sql: str, connection: BaseDatabaseWrapper) -> str:
+    """A case-insensitive substring test of the column against a LIKE pattern parameter.
+
+    On PostgreSQL, ILIKE on the bare column, which the trigram index serves (Django's
+    `icontains` compares UPPER(column), which it cannot); on SQLite, Django's `icontains`.
+    """
+    if connection.vendor == "postgresql":
+        return f"{column_sql} ILIKE %s"
+    return f"{column_sql} LIKE %s ESCAPE '\\'"
 
 
 class ContainsAllTags(Lookup):
-    """Tasks whose tags include every one of the given (lower-cased) tags."""
+    """Tasks whose tags include every one of the given (lower-cased) tags: for the admin."""
 
     lookup_name = "contains_all_tags"
     prepare_rhs = False
 
-    def as_postgresql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper
-    ) -> SqlWithParams:
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> SqlWithParams:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        # jsonb containment, which the GIN index (jsonb_path_ops) answers.
-        return f"{lhs_sql} @> %s::jsonb", [*lhs_params, json.dumps(self.rhs)]
-
-    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> SqlWithParams:
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        # No tag wanted that the task does not carry. Only the column's compiled SQL goes
-        # into the text: the tags are a parameter.
-        return (
-            "NOT EXISTS (SELECT 1 FROM json_each(%s) AS wanted WHERE wanted.value NOT IN "  # noqa: S608
-            f"(SELECT value FROM json_each({lhs_sql})))",
-            [json.dumps(self.rhs), *lhs_params],
-        )
+        condition = tags_contain_all(lhs_sql, connection)
+        wanted = json.dumps(self.rhs)
+        # The wanted tags come before the column in SQLite's condition, after it otherwise.
+        if connection.vendor == "postgresql":
+            return condition, [*lhs_params, wanted]
+        return condition, [wanted, *lhs_params]
 
 
-def tasks_filter(tasks: QuerySet[Task], *, params: dict[str, Any], now: datetime) -> QuerySet[Task]:
-    """The tasks that match the list's validated query parameters, `overdue` judged at `now`."""
+def tasks_where(
+    *, user_id: str, params: dict[str, Any], now: datetime, connection: BaseDatabaseWrapper
+) -> Where:
+    """The caller's tasks that match the list's validated query parameters, `overdue`
+    judged at `now`."""
+    adapt_datetime = connection.ops.adapt_datetimefield_value
+    where = Where('"user_id" = %s', user_id)
     if params["status"] != "all":
-        tasks = tasks.filter(completed=params["status"] == "completed")
+        where.add('"completed" = %s', params["status"] == "completed")
+    in_title = contains_text('"title"', connection)
+    in_description = contains_text('"description"', connection)
     for word in params.get("q", "").split():
-        tasks = tasks.filter(
-            Q(ILikeContains(F("title"), word)) | Q(ILikeContains(F("description"), word))
-        )
+        pattern = f"%{connection.ops.prep_for_like_query(word)}%"
+        where.add(f"({in_title} OR {in_description})", pattern, pattern)
     if priorities := params.get("priority"):
-        tasks = tasks.filter(priority__in=priorities)
+        where.add(f'"priority" IN ({", ".join(["%s"] * len(priorities))})', *map(int, priorities))
     if tags := params.get("tag"):
-        tasks = tasks.filter(ContainsAllTags(F("tags"), tags))
+        where.add(tags_contain_all('"tags"', connection), json.dumps(tags))
     if "due_after" in params:
-        tasks = tasks.filter(due_at__gte=params["due_after"])
+        where.add('"due_at" >= %s', adapt_datetime(params["due_after"]))
     if "due_before" in params:
-        tasks = tasks.filter(due_at__lt=params["due_before"])
-    overdue = Q(completed=False, due_at__lt=now)
+        where.add('"due_at" < %s', adapt_datetime(params["due_before"]))
     if params["overdue"] is True:
-        tasks = tasks.filter(overdue)
+        where.add('NOT "completed" AND "due_at" < %s', adapt_datetime(now))
     elif params["overdue"] is False:
-        tasks = tasks.filter(~overdue)
-    return tasks
+        where.add('("completed" OR "due_at" IS NULL OR "due_at" >= %s)', adapt_datetime(now))
+    return where

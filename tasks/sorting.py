@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from django.core import signing
-from django.db.models import F, OrderBy, Q, QuerySet
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
 from rest_framework.exceptions import ValidationError
 
-from tasks.models import Task
+from tasks.filters import SqlWithParams, Where
+from tasks.rows import SELECT_TASKS, TaskRow, fetch_task_rows
 
 
 @dataclass(frozen=True)
@@ -29,28 +31,28 @@ class Sort:
     nullable: bool = False
 
     @property
-    def order_by(self) -> list[OrderBy]:
-        # nulls_last=None leaves the database's default: no NULLS clause, as for NOT NULL fields.
-        nulls_last = True if self.nullable else None
-        return [
-            OrderBy(F(self.field), descending=self.descending, nulls_last=nulls_last),
-            OrderBy(F("id"), descending=self.descending),
-        ]
+    def order_by(self) -> str:
+        # The ORDER BY of the indexes of migration 0002; no NULLS clause for NOT NULL fields.
+        direction = "DESC" if self.descending else "ASC"
+        nulls = " NULLS LAST" if self.nullable else ""
+        return f'"{self.field}" {direction}{nulls}, "id" {direction}'
 
-    def after(self, value: Any, task_id: int) -> Q:
+    def after(self, value: Any, task_id: int, connection: BaseDatabaseWrapper) -> SqlWithParams:
         """Tasks strictly after (value, id) in this order.
 
         The redundant bound on the field alone lets the database start its index scan at
         the cursor instead of filtering its way there from the first task.
         """
-        op = "lt" if self.descending else "gt"
+        op = "<" if self.descending else ">"
+        column = f'"{self.field}"'
         if value is None:
             # Among the nulls, which come last: only ids remain to order them.
-            return Q(**{f"{self.field}__isnull": True, f"id__{op}": task_id})
-        after = Q(**{f"{self.field}__{op}e": value}) & (
-            Q(**{f"{self.field}__{op}": value}) | Q(**{self.field: value, f"id__{op}": task_id})
-        )
-        return after | Q(**{f"{self.field}__isnull": True}) if self.nullable else after
+            return f'{column} IS NULL AND "id" {op} %s', [task_id]
+        if self.field in DATETIME_FIELDS:
+            value = connection.ops.adapt_datetimefield_value(value)
+        after = f'{column} {op}= %s AND ({column} {op} %s OR ({column} = %s AND "id" {op} %s))'
+        params = [value, value, value, task_id]
+        return (f"(({after}) OR {column} IS NULL)", params) if self.nullable else (after, params)
 
 
 SORTS = {
@@ -75,40 +77,41 @@ CURSOR_SALT = "tasks.sorting.cursor"
 class Page:
     """One page of tasks and the cursor of the next, None on the last page."""
 
-    tasks: list[Task]
+    tasks: list[TaskRow]
     next_cursor: str | None
 
 
-def paginate(tasks: QuerySet[Task], *, sort_name: str, limit: int, cursor: str | None) -> Page:
+def paginate(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> Page:
     """The page of `tasks` in the named sort that starts after the cursor."""
-    rows = list(page_query(tasks, sort_name=sort_name, limit=limit, cursor=cursor))
+    rows = fetch_task_rows(*page_query(tasks, sort_name=sort_name, limit=limit, cursor=cursor))
     if len(rows) <= limit:
         return Page(tasks=rows, next_cursor=None)
     last = rows[limit - 1]
     return Page(tasks=rows[:limit], next_cursor=encode_cursor(last, sort_name=sort_name))
 
 
-def page_query(
-    tasks: QuerySet[Task], *, sort_name: str, limit: int, cursor: str | None
-) -> QuerySet[Task]:
+def page_query(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> SqlWithParams:
     """The one query of a page: `tasks` after the cursor, in the sort, one more than `limit`.
 
     The row beyond the page tells whether another page follows, without a COUNT.
     """
     sort = SORTS[sort_name]
+    conditions, params = tasks.sql, tasks.params
     if cursor is not None:
         value, task_id = decode_cursor(cursor, sort_name=sort_name)
-        tasks = tasks.filter(sort.after(value, task_id))
-    return tasks.order_by(*sort.order_by)[: limit + 1]
+        after_sql, after_params = sort.after(value, task_id, connection)
+        conditions, params = f"{conditions} AND {after_sql}", [*params, *after_params]
+    sql = f"{SELECT_TASKS} WHERE {conditions} ORDER BY {sort.order_by} LIMIT %s"
+    return sql, [*params, limit + 1]
 
 
-def encode_cursor(task: Task, *, sort_name: str) -> str:
+def encode_cursor(task: TaskRow, *, sort_name: str) -> str:
     value = getattr(task, SORTS[sort_name].field)
     if isinstance(value, datetime):
         value = value.isoformat()  # Keeps the microseconds, so the position is exact.
     # Signed, so that a client can hand back only positions this service gave out: a forged
     # value (a date out of range, a NUL in a title) would otherwise reach the database.
-    return signing.Signer(salt=CURSOR_SALT).sign_object([sort_name, value, task.pk])
+    return signing.Signer(salt=CURSOR_SALT).sign_object([sort_name, value, task.id])
 
 
 def decode_cursor(cursor: str, *, sort_name: str) -> tuple[Any, int]:

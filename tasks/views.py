@@ -1,6 +1,6 @@
 """The task endpoints under /api/{user_id}/tasks."""
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -15,9 +15,10 @@ from rest_framework.serializers import BaseSerializer
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from tasks.filters import tasks_filter
+from tasks.filters import tasks_where
 from tasks.models import Task
 from tasks.permissions import IsPathUser
+from tasks.rows import TaskRow, task_row_get
 from tasks.serializers import (
     CompletionSerializer,
     TagCountSerializer,
@@ -63,6 +64,15 @@ class TaskViewSet(viewsets.ModelViewSet):
         # The only way into tasks: another user's task does not exist for the caller (404).
         return Task.objects.filter(user_id=self.request.user.pk)
 
+    def get_object(self) -> Task:
+        # The read (and the PUT's read) in the API's own SQL: a query of the owner's tasks.
+        row = task_row_get(user_id=self.request.user.pk, task_id=int(self.kwargs["pk"]))
+        if row is None:
+            raise exceptions.NotFound()
+        task = Task.from_db(DEFAULT_DB_ALIAS, TaskRow._fields, row)
+        self.check_object_permissions(self.request, task)
+        return task
+
     def perform_create(self, serializer: BaseSerializer) -> None:
         serializer.save(user_id=self.request.user.pk)
 
@@ -71,7 +81,10 @@ class TaskViewSet(viewsets.ModelViewSet):
         query = TaskListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        tasks = tasks_filter(self.get_queryset(), params=params, now=timezone.now())
+        # The owner's tasks, as get_queryset scopes them, in the list's own SQL.
+        tasks = tasks_where(
+            user_id=request.user.pk, params=params, now=timezone.now(), connection=connection
+        )
         page = paginate(
             tasks, sort_name=params["sort"], limit=params["limit"], cursor=params.get("cursor")
         )

@@ -653,3 +653,23 @@ def test_the_written_out_representation_equals_drfs_field_by_field_one(user, fie
     serializer = TaskSerializer()
 
     assert serializer.to_representation(task) == ModelSerializer.to_representation(serializer, task)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"completed": True, "priority": Priority.HIGH, "tags": ["home", "errand"]},
+        {"description": "", "due_at": datetime(2026, 12, 24, 18, 30, 0, 5, tzinfo=UTC)},
+    ],
+)
+def test_reads_in_sql_answer_what_the_orm_reads(auth_client, user, fields):
+    # The list and the read of one task go around the ORM (tasks/rows.py).
+    task = TaskFactory(user=user, **fields)
+    expected = TaskSerializer(Task.objects.get(pk=task.pk)).data
+
+    listed = auth_client.get(tasks_url(user)).json()
+    read = auth_client.get(task_url(task)).json()
+
+    assert listed == [expected]
+    assert read == expected

@@ -10,8 +10,16 @@ closes it at the request's end, as it does for any error on the connection.
 """
 
 import time
+from datetime import UTC
 
+import psycopg
 from django.db.backends.postgresql import base
+from psycopg.postgres import types
+from psycopg.pq import Format
+
+TIMESTAMPTZ_OID = types["timestamptz"].oid
+# psycopg's default: compiled with psycopg[binary] (or psycopg[c]).
+COMPILED_TIMESTAMPTZ_LOADER = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
 
 # Well under any idle timeout that closes connections: Neon's suspension takes minutes.
 HEALTH_CHECK_AFTER_IDLE_SECONDS = 10.0
@@ -34,3 +42,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         else:
             super().close_if_health_check_failed()
         self.last_used_at = now
+
+    def create_cursor(self, name=None):
+        cursor = super().create_cursor(name)
+        if self.timezone is UTC:
+            # Django's loader of timestamptz is psycopg's pure-Python one with the zone
+            # replaced; with the session in UTC, psycopg's compiled loader returns the
+            # same datetimes (aware, in datetime.UTC) at a fraction of the cost.
+            cursor.adapters.register_loader(TIMESTAMPTZ_OID, COMPILED_TIMESTAMPTZ_LOADER)
+        return cursor
