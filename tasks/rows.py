@@ -1,4 +1,4 @@
-"""Tasks read as rows: the API's two reads (a page of the list, one task) in SQL.
+"""Tasks read as rows: the API's reads (a page of the list, one task) in SQL.
 
 Reads are most of the API's traffic. Building and compiling their queries through the ORM
 and making a model instance of every row was about a third of a list's Python time
@@ -17,9 +17,8 @@ from tasks.models import Task
 
 # A task as the API reads it: its columns by name, without the cost of a model instance.
 TaskRow = namedtuple("TaskRow", [field.attname for field in Task._meta.concrete_fields])
-SELECT_TASKS = "SELECT {} FROM {}".format(  # noqa: S608 (names from the model, no input)
-    ", ".join(f'"{column}"' for column in TaskRow._fields), f'"{Task._meta.db_table}"'
-)
+TASK_COLUMNS = ", ".join(f'"{column}"' for column in TaskRow._fields)
+SELECT_TASKS = f'SELECT {TASK_COLUMNS} FROM "{Task._meta.db_table}"'  # noqa: S608 (no input)
 # The largest id a row can have (bigint): beyond it a task cannot exist, and the database
 # would refuse the number rather than find nothing.
 MAX_TASK_ID = 2**63 - 1

@@ -11,9 +11,11 @@ from itertools import accumulate, islice
 from django.contrib.auth.hashers import make_password
 from django.db import connections, transaction
 from django.db.models import Case, Count, Expression, F, Q, QuerySet, Value, When
+from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from tasks.models import Priority, Task
+from tasks.rows import MAX_TASK_ID, TASK_COLUMNS, TaskRow, fetch_task_rows
 from users.models import User
 
 
@@ -24,16 +26,38 @@ def tasks_set_completed(*, tasks: QuerySet[Task], completed: bool | None) -> int
     in the state N implies. `completed_at` changes in the same UPDATE. Returns how many
     tasks changed.
     """
+    return tasks.update(**completion_changes(completed=completed))
+
+
+def task_set_completed(*, user_id: str, task_id: int, completed: bool | None) -> TaskRow | None:
+    """tasks_set_completed for one of the user's tasks, returning the task as it is after.
+
+    One statement (UPDATE ... RETURNING): no transaction, and one round trip where an
+    UPDATE and then a SELECT in a transaction took four. None when the user has no such task.
+    """
+    if not 0 < task_id <= MAX_TASK_ID:
+        return None
+    task = Task.objects.filter(user_id=user_id, pk=task_id)
+    # The UPDATE that QuerySet.update() would send, compiled from the same expressions.
+    update = task.query.chain(UpdateQuery)
+    update.add_update_values(completion_changes(completed=completed))
+    sql, params = update.get_compiler(task.db).as_sql()
+    rows = fetch_task_rows(f"{sql} RETURNING {TASK_COLUMNS}", list(params))
+    return rows[0] if rows else None
+
+
+def completion_changes(*, completed: bool | None) -> dict[str, Expression]:
+    """The fields an UPDATE that sets `completed` (or flips it, when None) writes."""
     new_state = (
         Case(When(completed=True, then=Value(False)), default=Value(True))
         if completed is None
         else Value(completed)
     )
-    return tasks.update(
-        completed=new_state,
-        completed_at=completed_at_after(completed=completed),
-        updated_at=timezone.now(),
-    )
+    return {
+        "completed": new_state,
+        "completed_at": completed_at_after(completed=completed),
+        "updated_at": Value(timezone.now()),
+    }
 
 
 def completed_at_after(*, completed: bool | None) -> Expression:

@@ -1,6 +1,6 @@
 """The task endpoints under /api/{user_id}/tasks."""
 
-from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +25,7 @@ from tasks.serializers import (
     TaskListQuerySerializer,
     TaskSerializer,
 )
-from tasks.services import task_tags_count, tasks_set_completed
+from tasks.services import task_set_completed, task_tags_count
 from tasks.sorting import paginate
 
 USER_ID_PARAMETER = OpenApiParameter(
@@ -121,11 +121,14 @@ class TaskViewSet(viewsets.ModelViewSet):
         """Sets `completed` from the body, or flips it when the body has none."""
         body = CompletionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            task = self.get_queryset().filter(pk=kwargs["pk"])
-            if not tasks_set_completed(tasks=task, completed=body.validated_data.get("completed")):
-                raise exceptions.NotFound()
-            return Response(TaskSerializer(task.get()).data)
+        task = task_set_completed(
+            user_id=request.user.pk,
+            task_id=int(kwargs["pk"]),
+            completed=body.validated_data.get("completed"),
+        )
+        if task is None:
+            raise exceptions.NotFound()
+        return Response(TaskSerializer(task).data)
 
 
 @extend_schema(parameters=[USER_ID_PARAMETER], responses={200: TagCountSerializer(many=True)})

@@ -8,5 +8,5 @@
 \set n random(1, :owners)
 \set r random(0, 999999)
 SELECT o.user_id AS uid, (SELECT task_id FROM bench_task WHERE n = o.first_task + :r::bigint * o.task_count / 1000000) AS task_id FROM bench_owner o WHERE o.n = :n \gset
-SELECT id, user_id, title, description, completed, priority, tags, due_at, completed_at, created_at, updated_at FROM tasks_task WHERE user_id = :uid AND id = :task_id LIMIT 21;
+SELECT id, user_id, title, description, completed, priority, tags, due_at, completed_at, created_at, updated_at FROM tasks_task WHERE user_id = :uid AND id = :task_id;
 UPDATE tasks_task SET title = 'Benchmark task, renamed', description = 'Updated by the benchmark.', completed = false, updated_at = now(), completed_at = NULL WHERE id = :task_id AND user_id = :uid;

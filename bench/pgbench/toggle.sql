@@ -8,7 +8,4 @@
 \set n random(1, :owners)
 \set r random(0, 999999)
 SELECT o.user_id AS uid, (SELECT task_id FROM bench_task WHERE n = o.first_task + :r::bigint * o.task_count / 1000000) AS task_id FROM bench_owner o WHERE o.n = :n \gset
-BEGIN;
-UPDATE tasks_task SET completed = CASE WHEN completed THEN false ELSE true END, completed_at = CASE WHEN completed THEN NULL ELSE now() END, updated_at = now() WHERE user_id = :uid AND id = :task_id;
-SELECT id, user_id, title, description, completed, priority, tags, due_at, completed_at, created_at, updated_at FROM tasks_task WHERE user_id = :uid AND id = :task_id LIMIT 21;
-COMMIT;
+UPDATE tasks_task SET completed = CASE WHEN completed THEN false ELSE true END, completed_at = CASE WHEN completed THEN NULL ELSE now() END, updated_at = now() WHERE id = :task_id AND user_id = :uid RETURNING id, user_id, title, description, completed, priority, tags, due_at, completed_at, created_at, updated_at;
