@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+import resource
 import secrets
 import shutil
 import signal
@@ -130,6 +131,7 @@ class Step:
     kinds: dict[str, KindStats]
     peak_pss_mib: float = 0.0
     peak_rss_mib: float = 0.0
+    cpu: "CpuSeconds | None" = None
 
     @property
     def total(self) -> KindStats:
@@ -259,6 +261,77 @@ def memory_kib(pids: list[int]) -> tuple[int, int]:
             elif name == "Rss":
                 rss += int(value.split()[0])
     return pss, rss
+
+
+def cpu_seconds_by_pid(pids: list[int]) -> dict[int, float]:
+    """User and system CPU time spent so far by each process, from /proc/<pid>/stat."""
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return seconds
+
+
+def cpu_seconds_since(earlier: dict[int, float], later: dict[int, float]) -> float:
+    """CPU time spent between the two readings by the processes alive at the second.
+
+    A process started in between counts whole; one that exited in between (an autovacuum
+    worker, say) drops out rather than taking its whole past off the sum.
+    """
+    return sum(seconds - earlier.get(pid, 0.0) for pid, seconds in later.items())
+
+
+def postgres_pids() -> list[int]:
+    """PostgreSQL's server processes: the postmaster, its helpers and the backends."""
+    pids = []
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() == "postgres":
+                pids.append(int(comm.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+@dataclass(frozen=True)
+class CpuReading:
+    """CPU time spent so far by each side of a load step.
+
+    The service's connections to PostgreSQL persist, so their backends are counted whole;
+    wrk's processes are this script's children, counted once they have been waited for.
+    """
+
+    server: dict[int, float]
+    database: dict[int, float]
+    load_generator: float
+
+    @classmethod
+    def now(cls, server_root: int) -> "CpuReading":
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return cls(
+            server=cpu_seconds_by_pid(gunicorn_pids(server_root)),
+            database=cpu_seconds_by_pid(postgres_pids()),
+            load_generator=children.ru_utime + children.ru_stime,
+        )
+
+    def __sub__(self, earlier: "CpuReading") -> "CpuSeconds":
+        return CpuSeconds(
+            server=cpu_seconds_since(earlier.server, self.server),
+            database=cpu_seconds_since(earlier.database, self.database),
+            load_generator=self.load_generator - earlier.load_generator,
+        )
+
+
+@dataclass(frozen=True)
+class CpuSeconds:
+    """CPU time each side of a load step spent during it."""
+
+    server: float
+    database: float
+    load_generator: float
 
 
 class MemorySampler(threading.Thread):
@@ -539,6 +612,14 @@ def describe(failures: dict[str, int]) -> str:
     return ", ".join(f"{n} x {name}" for name, n in sorted(failures.items())) or "0"
 
 
+def cpu_per_request(step: Step) -> str:
+    requests = step.total.requests
+    if step.cpu is None or not requests:
+        return "n/a"
+    spent = (step.cpu.server, step.cpu.database, step.cpu.load_generator)
+    return " / ".join(f"{seconds * 1000 / requests:.2f}" for seconds in spent)
+
+
 def kinds_table(step: Step, database: dict[str, KindStats]) -> list[str]:
     rows = [
         "| request | share | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors "
@@ -610,8 +691,8 @@ def report(result: Run) -> str:
         "### Steps",
         "",
         "| step | offered req/s | achieved req/s | p50 ms | p95 ms | p99 ms | failures "
-        "| peak PSS / RSS MiB | SLO |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| peak PSS / RSS MiB | CPU ms per request: server / PostgreSQL / wrk | SLO |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for step in result.steps:
         total = step.total
@@ -620,7 +701,7 @@ def report(result: Run) -> str:
             f"| {step.label} | {offered} | {total.throughput:.0f} | {total.percentile_ms(50):.1f} "
             f"| {total.percentile_ms(95):.1f} | {total.percentile_ms(99):.1f} "
             f"| {describe(total.failure_counts)} "
-            f"| {step.peak_pss_mib:.0f} / {step.peak_rss_mib:.0f} "
+            f"| {step.peak_pss_mib:.0f} / {step.peak_rss_mib:.0f} | {cpu_per_request(step)} "
             f"| {'pass' if step.meets_slo else 'fail'} |"
         )
     if capacity:
@@ -745,15 +826,17 @@ def main() -> None:
             offered = "closed loop" if rate is None else f"{rate:.0f} req/s"
             print(f"  {label}: {offered} for {seconds} s", flush=True)
             sampler.take_peak()
+            cpu_before = CpuReading.now(server.pid)
             kinds, pool_taken = drive(
                 env, work_dir, rate=rate, seconds=seconds, seed=step_number, pool_taken=pool_taken
             )
-            step = Step(label, rate, kinds)
+            step = Step(label, rate, kinds, cpu=CpuReading.now(server.pid) - cpu_before)
             step.peak_pss_mib, step.peak_rss_mib = sampler.take_peak()
             total = step.total
             print(
                 f"    {total.throughput:.0f} req/s, p95 {total.percentile_ms(95):.0f} ms,"
-                f" failures {describe(total.failure_counts)}:"
+                f" failures {describe(total.failure_counts)},"
+                f" CPU ms per request (server / PostgreSQL / wrk) {cpu_per_request(step)}:"
                 f" {'pass' if step.meets_slo else 'fail'}"
             )
             time.sleep(2)  # Let queues drain, so one step does not leak into the next.
