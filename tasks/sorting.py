@@ -16,7 +16,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from rest_framework.exceptions import ValidationError
 
 from tasks.filters import SqlWithParams, Where
-from tasks.rows import SELECT_TASKS, TaskRow, fetch_task_rows
+from tasks.models import Task
+from tasks.rows import SELECT_TASKS, TASK_JSON_POSTGRESQL, TaskRow, fetch_task_rows
 
 
 @dataclass(frozen=True)
@@ -81,16 +82,53 @@ class Page:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class JsonPage:
+    """One page of tasks as the API's JSON array, and the cursor of the next."""
+
+    json: str
+    next_cursor: str | None
+
+
 def paginate(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> Page:
     """The page of `tasks` in the named sort that starts after the cursor."""
-    rows = fetch_task_rows(*page_query(tasks, sort_name=sort_name, limit=limit, cursor=cursor))
+    field = SORTS[sort_name].field
+    query = page_query(tasks, SELECT_TASKS, sort_name=sort_name, limit=limit, cursor=cursor)
+    rows = fetch_task_rows(*query)
     if len(rows) <= limit:
         return Page(tasks=rows, next_cursor=None)
     last = rows[limit - 1]
-    return Page(tasks=rows[:limit], next_cursor=encode_cursor(last, sort_name=sort_name))
+    next_cursor = encode_cursor(getattr(last, field), last.id, sort_name=sort_name)
+    return Page(tasks=rows[:limit], next_cursor=next_cursor)
 
 
-def page_query(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> SqlWithParams:
+def paginate_json(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> JsonPage:
+    """The page `paginate` reads, each task written out by PostgreSQL (`TASK_JSON_POSTGRESQL`).
+
+    Only the sort key and id of each row come back as values, for the next page's cursor.
+    """
+    select = json_page_select(sort_name)
+    with connection.cursor() as database:
+        database.execute(
+            *page_query(tasks, select, sort_name=sort_name, limit=limit, cursor=cursor)
+        )
+        rows = database.fetchall()
+    next_cursor = None
+    if len(rows) > limit:
+        task_id, value, _ = rows[limit - 1]
+        next_cursor = encode_cursor(value, task_id, sort_name=sort_name)
+    return JsonPage(json=f"[{','.join(row[2] for row in rows[:limit])}]", next_cursor=next_cursor)
+
+
+def json_page_select(sort_name: str) -> str:
+    """The SELECT of `paginate_json`: each task's id, sort key and JSON."""
+    field = SORTS[sort_name].field
+    return f'SELECT "id", "{field}", {TASK_JSON_POSTGRESQL} FROM "{Task._meta.db_table}"'  # noqa: S608 (no input)
+
+
+def page_query(
+    tasks: Where, select: str, *, sort_name: str, limit: int, cursor: str | None
+) -> SqlWithParams:
     """The one query of a page: `tasks` after the cursor, in the sort, one more than `limit`.
 
     The row beyond the page tells whether another page follows, without a COUNT.
@@ -101,17 +139,17 @@ def page_query(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) 
         value, task_id = decode_cursor(cursor, sort_name=sort_name)
         after_sql, after_params = sort.after(value, task_id, connection)
         conditions, params = f"{conditions} AND {after_sql}", [*params, *after_params]
-    sql = f"{SELECT_TASKS} WHERE {conditions} ORDER BY {sort.order_by} LIMIT %s"
+    sql = f"{select} WHERE {conditions} ORDER BY {sort.order_by} LIMIT %s"
     return sql, [*params, limit + 1]
 
 
-def encode_cursor(task: TaskRow, *, sort_name: str) -> str:
-    value = getattr(task, SORTS[sort_name].field)
+def encode_cursor(value: Any, task_id: int, *, sort_name: str) -> str:
+    """The cursor of the position after the task with this id and sort key."""
     if isinstance(value, datetime):
         value = value.isoformat()  # Keeps the microseconds, so the position is exact.
     # Signed, so that a client can hand back only positions this service gave out: a forged
     # value (a date out of range, a NUL in a title) would otherwise reach the database.
-    return signing.Signer(salt=CURSOR_SALT).sign_object([sort_name, value, task.id])
+    return signing.Signer(salt=CURSOR_SALT).sign_object([sort_name, value, task_id])
 
 
 def decode_cursor(cursor: str, *, sort_name: str) -> tuple[Any, int]:

@@ -661,6 +661,13 @@ def test_the_written_out_representation_equals_drfs_field_by_field_one(user, fie
         {},
         {"completed": True, "priority": Priority.HIGH, "tags": ["home", "errand"]},
         {"description": "", "due_at": datetime(2026, 12, 24, 18, 30, 0, 5, tzinfo=UTC)},
+        # What JSON must escape, and text beyond ASCII.
+        {"title": 'Say "hi" \\ back\tthen\x01', "description": "Café ☕ line\nnext\u2028"},
+        {"priority": Priority.LOW, "tags": ["ünïcode", 'quote"d']},
+        {"priority": Priority.MEDIUM, "completed": True},
+        # A year before 1000 keeps its zeros; a whole second keeps its six digits.
+        {"due_at": datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)},
+        {"due_at": datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)},
     ],
 )
 def test_reads_in_sql_answer_what_the_orm_reads(auth_client, user, fields):
@@ -668,8 +675,10 @@ def test_reads_in_sql_answer_what_the_orm_reads(auth_client, user, fields):
     task = TaskFactory(user=user, **fields)
     expected = TaskSerializer(Task.objects.get(pk=task.pk)).data
 
-    listed = auth_client.get(tasks_url(user)).json()
+    listed = auth_client.get(tasks_url(user))
     read = auth_client.get(task_url(task)).json()
 
-    assert listed == [expected]
+    # On PostgreSQL the database writes the list's JSON (tasks.rows.TASK_JSON_POSTGRESQL).
+    assert listed.json() == [expected]
+    assert listed.headers["Content-Type"] == "application/json"
     assert read == expected
