@@ -23,6 +23,14 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # Open connections one worker keeps; idle keep-alive ones count too.
 worker_connections = 1000
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections
+# over them evenly. On one shared socket, whichever worker woke first took them: 1000
+# connections split 472 / 301 / 227, the busiest worker saturated at about 0.7 of the
+# closed-loop maximum, and 906 req/s offered failed with p95 1040 ms; split 350 / 345 / 305,
+# 900 req/s passes with p95 137 ms (docs/performance.md). Connections still queued on a
+# worker that exits are reset; workers exit only on shutdown (max_requests is off). Two
+# servers started on one port by the same user would share it instead of the second failing.
+reuse_port = True
 # Django and the libraries load once in the master and the workers share those pages:
 # each worker adds only what it writes. Nothing connects at import, so nothing is shared
 # that must not be (database and Redis connections open in each worker on first use).

@@ -263,25 +263,22 @@ def memory_kib(pids: list[int]) -> tuple[int, int]:
     return pss, rss
 
 
-def cpu_seconds_by_pid(pids: list[int]) -> dict[int, float]:
-    """User and system CPU time spent so far by each process, from /proc/<pid>/stat."""
-    seconds = {}
+def cpu_seconds_of(pids: list[int]) -> float:
+    """CPU time spent so far by the processes and by their children that have exited.
+
+    From /proc/<pid>/stat: user and system time, plus the same of the children each has
+    waited for. PostgreSQL's backends and helpers come and go (Django reconnects after
+    CONN_MAX_AGE, autovacuum workers exit); the postmaster waits for each, so its time moves
+    into the postmaster's count instead of out of the sum.
+    """
+    ticks = 0
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return seconds
-
-
-def cpu_seconds_since(earlier: dict[int, float], later: dict[int, float]) -> float:
-    """CPU time spent between the two readings by the processes alive at the second.
-
-    A process started in between counts whole; one that exited in between (an autovacuum
-    worker, say) drops out rather than taking its whole past off the sum.
-    """
-    return sum(seconds - earlier.get(pid, 0.0) for pid, seconds in later.items())
+        ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def postgres_pids() -> list[int]:
@@ -297,41 +294,31 @@ def postgres_pids() -> list[int]:
 
 
 @dataclass(frozen=True)
-class CpuReading:
-    """CPU time spent so far by each side of a load step.
+class CpuSeconds:
+    """CPU time spent by each side of a load step: so far, or between two readings.
 
-    The service's connections to PostgreSQL persist, so their backends are counted whole;
     wrk's processes are this script's children, counted once they have been waited for.
     """
-
-    server: dict[int, float]
-    database: dict[int, float]
-    load_generator: float
-
-    @classmethod
-    def now(cls, server_root: int) -> "CpuReading":
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return cls(
-            server=cpu_seconds_by_pid(gunicorn_pids(server_root)),
-            database=cpu_seconds_by_pid(postgres_pids()),
-            load_generator=children.ru_utime + children.ru_stime,
-        )
-
-    def __sub__(self, earlier: "CpuReading") -> "CpuSeconds":
-        return CpuSeconds(
-            server=cpu_seconds_since(earlier.server, self.server),
-            database=cpu_seconds_since(earlier.database, self.database),
-            load_generator=self.load_generator - earlier.load_generator,
-        )
-
-
-@dataclass(frozen=True)
-class CpuSeconds:
-    """CPU time each side of a load step spent during it."""
 
     server: float
     database: float
     load_generator: float
+
+    @classmethod
+    def now(cls, server_root: int) -> "CpuSeconds":
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return cls(
+            server=cpu_seconds_of(gunicorn_pids(server_root)),
+            database=cpu_seconds_of(postgres_pids()),
+            load_generator=children.ru_utime + children.ru_stime,
+        )
+
+    def __sub__(self, earlier: "CpuSeconds") -> "CpuSeconds":
+        return CpuSeconds(
+            server=self.server - earlier.server,
+            database=self.database - earlier.database,
+            load_generator=self.load_generator - earlier.load_generator,
+        )
 
 
 class MemorySampler(threading.Thread):
@@ -829,11 +816,11 @@ def main() -> None:
             offered = "closed loop" if rate is None else f"{rate:.0f} req/s"
             print(f"  {label}: {offered} for {seconds} s", flush=True)
             sampler.take_peak()
-            cpu_before = CpuReading.now(server.pid)
+            cpu_before = CpuSeconds.now(server.pid)
             kinds, pool_taken = drive(
                 env, work_dir, rate=rate, seconds=seconds, seed=step_number, pool_taken=pool_taken
             )
-            step = Step(label, rate, kinds, cpu=CpuReading.now(server.pid) - cpu_before)
+            step = Step(label, rate, kinds, cpu=CpuSeconds.now(server.pid) - cpu_before)
             step.peak_pss_mib, step.peak_rss_mib = sampler.take_peak()
             total = step.total
             print(
