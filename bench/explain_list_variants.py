@@ -130,7 +130,7 @@ def measure(query_string: str, *, skipped: int) -> Measurement:
     from tasks.models import Task
     from tasks.serializers import TaskListQuerySerializer
     from tasks.services import DEMO_HEAVY_USER_EMAIL
-    from tasks.sorting import SORTS, encode_cursor, json_page_select, page_query, paginate
+    from tasks.sorting import JSON_PAGE_SELECTS, cursor_after, page_query, paginate
 
     query = TaskListQuerySerializer(data=QueryDict(query_string))
     query.is_valid(raise_exception=True)
@@ -142,12 +142,10 @@ def measure(query_string: str, *, skipped: int) -> Measurement:
     cursor_value = None
     if skipped:
         before = paginate(tasks, sort_name=params["sort"], limit=skipped, cursor=None).tasks
-        last = before[skipped - 1]
-        field = SORTS[params["sort"]].field
-        cursor_value = encode_cursor(getattr(last, field), last.id, sort_name=params["sort"])
+        cursor_value = cursor_after(before[skipped - 1], sort_name=params["sort"])
     sql, sql_params = page_query(
         tasks,
-        json_page_select(params["sort"]),
+        JSON_PAGE_SELECTS[params["sort"]],
         sort_name=params["sort"],
         limit=params["limit"],
         cursor=cursor_value,

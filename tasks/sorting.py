@@ -92,14 +92,11 @@ class JsonPage:
 
 def paginate(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> Page:
     """The page of `tasks` in the named sort that starts after the cursor."""
-    field = SORTS[sort_name].field
     query = page_query(tasks, SELECT_TASKS, sort_name=sort_name, limit=limit, cursor=cursor)
     rows = fetch_task_rows(*query)
     if len(rows) <= limit:
         return Page(tasks=rows, next_cursor=None)
-    last = rows[limit - 1]
-    next_cursor = encode_cursor(getattr(last, field), last.id, sort_name=sort_name)
-    return Page(tasks=rows[:limit], next_cursor=next_cursor)
+    return Page(tasks=rows[:limit], next_cursor=cursor_after(rows[limit - 1], sort_name=sort_name))
 
 
 def paginate_json(tasks: Where, *, sort_name: str, limit: int, cursor: str | None) -> JsonPage:
@@ -107,7 +104,7 @@ def paginate_json(tasks: Where, *, sort_name: str, limit: int, cursor: str | Non
 
     Only the sort key and id of each row come back as values, for the next page's cursor.
     """
-    select = json_page_select(sort_name)
+    select = JSON_PAGE_SELECTS[sort_name]
     with connection.cursor() as database:
         database.execute(
             *page_query(tasks, select, sort_name=sort_name, limit=limit, cursor=cursor)
@@ -120,10 +117,11 @@ def paginate_json(tasks: Where, *, sort_name: str, limit: int, cursor: str | Non
     return JsonPage(json=f"[{','.join(row[2] for row in rows[:limit])}]", next_cursor=next_cursor)
 
 
-def json_page_select(sort_name: str) -> str:
-    """The SELECT of `paginate_json`: each task's id, sort key and JSON."""
-    field = SORTS[sort_name].field
-    return f'SELECT "id", "{field}", {TASK_JSON_POSTGRESQL} FROM "{Task._meta.db_table}"'  # noqa: S608 (no input)
+# The SELECT of `paginate_json` for each sort: each task's id, sort key and JSON.
+JSON_PAGE_SELECTS = {
+    sort_name: f'SELECT "id", "{sort.field}", {TASK_JSON_POSTGRESQL} FROM "{Task._meta.db_table}"'  # noqa: S608 (no input)
+    for sort_name, sort in SORTS.items()
+}
 
 
 def page_query(
@@ -141,6 +139,11 @@ def page_query(
         conditions, params = f"{conditions} AND {after_sql}", [*params, *after_params]
     sql = f"{select} WHERE {conditions} ORDER BY {sort.order_by} LIMIT %s"
     return sql, [*params, limit + 1]
+
+
+def cursor_after(task: TaskRow, *, sort_name: str) -> str:
+    """The cursor of the position after this task in the named sort."""
+    return encode_cursor(getattr(task, SORTS[sort_name].field), task.id, sort_name=sort_name)
 
 
 def encode_cursor(value: Any, task_id: int, *, sort_name: str) -> str:
